@@ -1,0 +1,143 @@
+/**
+ * Loads an MJCF model into MuJoCo's in-memory file system. MuJoCo's wasm build cannot see the
+ * host's files, so the model file and every file it references (`<include>`, meshes, textures,
+ * height fields, skins) are copied into the module's MEMFS under the same absolute path with a
+ * prefix, MuJoCo loads from there, and the copies are removed afterwards. References are found by
+ * scanning the XML; a file that the scan missed is copied when MuJoCo reports it missing, and the
+ * load is tried again.
+ */
+import fs from "node:fs";
+import path from "node:path";
+import type { MjModel, Mujoco } from "./mujocoModule.js";
+import { BUILTIN_MODELS, builtinModelDir, describeSource, type ModelSource } from "./modelSource.js";
+
+const MOUNT = "/tendon_host";
+
+export class ModelLoadError extends Error {
+  override name = "ModelLoadError";
+  constructor(
+    readonly file: string,
+    readonly mujocoMessage: string,
+  ) {
+    super(`cannot load model '${file}': ${mujocoMessage}`);
+  }
+}
+
+/** The result owns `model`: call `model.delete()` when done with it. */
+export interface LoadedModel {
+  readonly model: MjModel;
+  readonly label: string;
+}
+
+export function loadModel(mj: Mujoco, source: ModelSource): LoadedModel {
+  if (source.kind === "xml") {
+    const label = describeSource(source);
+    try {
+      return { model: mj.MjModel.from_xml_string(source.xml), label };
+    } catch (err) {
+      throw new ModelLoadError(label, mujocoMessage(err));
+    }
+  }
+  const file = source.kind === "builtin" ? path.join(builtinModelDir(), BUILTIN_MODELS[source.name].file) : source.path;
+  return { model: loadFromHostFile(mj, file), label: describeSource(source) };
+}
+
+function loadFromHostFile(mj: Mujoco, hostFile: string): MjModel {
+  const abs = path.resolve(hostFile);
+  if (!fs.existsSync(abs)) throw new ModelLoadError(abs, "no such file");
+  const copied = new Set<string>();
+  try {
+    for (const f of referencedFiles(abs)) copyIn(mj, f, copied);
+    // Each retry copies one file MuJoCo asked for that the scan did not find.
+    for (let attempt = 0; attempt < 64; attempt++) {
+      try {
+        return mj.MjModel.from_xml_path(MOUNT + abs);
+      } catch (err) {
+        const message = mujocoMessage(err);
+        const missing = missingHostFile(message);
+        if (missing && !copied.has(missing) && fs.existsSync(missing) && fs.statSync(missing).isFile()) {
+          copyIn(mj, missing, copied);
+          continue;
+        }
+        throw new ModelLoadError(abs, message);
+      }
+    }
+    throw new ModelLoadError(abs, "too many missing files");
+  } finally {
+    for (const f of copied) {
+      try {
+        mj.FS.unlink(MOUNT + f);
+      } catch {
+        // already gone
+      }
+    }
+  }
+}
+
+function copyIn(mj: Mujoco, hostFile: string, copied: Set<string>): void {
+  if (copied.has(hostFile)) return;
+  mj.FS.mkdirTree(MOUNT + path.dirname(hostFile), 0o777);
+  mj.FS.writeFile(MOUNT + hostFile, fs.readFileSync(hostFile));
+  copied.add(hostFile);
+}
+
+/** MuJoCo's own message, without the mount prefix and the "MuJoCo Error:" decoration. */
+export function mujocoMessage(err: unknown): string {
+  const raw = err instanceof Error ? err.message : String(err);
+  return raw
+    .replace(/^MuJoCo Error:\s*/, "")
+    .replaceAll(MOUNT, "")
+    .replace(/\s+/g, " ")
+    .trim();
+}
+
+function missingHostFile(message: string): string | undefined {
+  const m = /(?:Error opening file|could not open file|resource not found via provider or OS filesystem:?)\s*'([^']+)'/i.exec(message);
+  return m ? m[1] : undefined;
+}
+
+const FILE_ATTR = /\bfile\s*=\s*"([^"]+)"/g;
+const DIR_ATTR = /\b(meshdir|texturedir|assetdir)\s*=\s*"([^"]+)"/g;
+const INCLUDE = /<include\b[^>]*\bfile\s*=\s*"([^"]+)"/g;
+
+/**
+ * The model file and every existing host file its XML tree references. Paths in MJCF are relative
+ * to the main model's folder (includes), or to it joined with meshdir/texturedir/assetdir (assets).
+ */
+export function referencedFiles(mainFile: string): string[] {
+  const mainDir = path.dirname(mainFile);
+  const xmlFiles: string[] = [];
+  const queue = [mainFile];
+  const seen = new Set<string>();
+  const fileValues: Array<{ value: string; from: string }> = [];
+  const dirs = new Set<string>();
+  while (queue.length > 0) {
+    const f = queue.shift()!;
+    if (seen.has(f)) continue;
+    seen.add(f);
+    let text: string;
+    try {
+      text = fs.readFileSync(f, "utf8");
+    } catch {
+      continue; // MuJoCo will name it
+    }
+    xmlFiles.push(f);
+    for (const m of text.matchAll(DIR_ATTR)) dirs.add(m[2]);
+    for (const m of text.matchAll(INCLUDE)) {
+      for (const base of [mainDir, path.dirname(f)]) {
+        const p = path.resolve(base, m[1]);
+        if (fs.existsSync(p)) queue.push(p);
+      }
+    }
+    for (const m of text.matchAll(FILE_ATTR)) fileValues.push({ value: m[1], from: f });
+  }
+  const out = new Set(xmlFiles);
+  for (const { value, from } of fileValues) {
+    const bases = [mainDir, path.dirname(from), ...[...dirs].map((d) => path.resolve(mainDir, d))];
+    for (const base of bases) {
+      const p = path.resolve(base, value);
+      if (fs.existsSync(p) && fs.statSync(p).isFile()) out.add(p);
+    }
+  }
+  return [...out];
+}

@@ -1,0 +1,6 @@
+export * from "./ControlLoop.js";
+export * from "./CommandLimits.js";
+export * from "./Histogram.js";
+export * from "./LoopStats.js";
+export * from "./operators.js";
+export * from "./ticks.js";
