@@ -124,6 +124,7 @@ export class MujocoBridge implements SteppableBridge {
       this.#model = model;
       this.#spec = this.#readSpec(label);
       this.#keyframeIndex = this.#findKeyframe(label);
+      this.#refreshViews();
       this.#setState("inactive");
     } catch (err) {
       this.#data?.delete();

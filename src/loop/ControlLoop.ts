@@ -180,7 +180,7 @@ export class ControlLoop {
       mode,
       ticks,
       wallSec,
-      simSec: steppable ? steppable.simTimeSec - simStartSec : wallSec,
+      simSec: steppable ? Math.round((steppable.simTimeSec - simStartSec) * 1e9) / 1e9 : wallSec,
       cpuFraction: wallSec > 0 ? (cpu.user + cpu.system) / 1e6 / wallSec : 0,
       stats: stats.summary(),
       problems: this.#problems,

@@ -1,0 +1,101 @@
+/**
+ * The main job as a function: a MuJoCo model explored by a controller through the control loop,
+ * with joint-space coverage measured. The CLI (`tendon sim`), the tests and the benchmark call it.
+ */
+import type { Controller } from "../core/controller.js";
+import type { ProblemEvent } from "../core/events.js";
+import { JointCoverage } from "../analysis/JointCoverage.js";
+import { ControlLoop, type LoopResult } from "../loop/ControlLoop.js";
+import { UniformNoiseController } from "../controllers/UniformNoiseController.js";
+import { DepController, type DepControllerOptions } from "../dep/DepController.js";
+import { MujocoBridge } from "../../sim/MujocoBridge.js";
+import { resolveModelSource, type ModelSource } from "../../sim/modelSource.js";
+
+export type ExplorationKind = "dep" | "noise";
+
+export interface SimRunOptions {
+  /** Built-in model name, MJCF file or model folder; or a resolved source. */
+  readonly model: string | ModelSource;
+  readonly explorer: ExplorationKind;
+  readonly dep?: DepControllerOptions;
+  /** Simulated seconds to run. */
+  readonly durationSec: number;
+  readonly seed: number;
+  /** Control rate (Hz); the model's physics timestep sets the frame skip. Default 50 Hz. */
+  readonly rateHz?: number;
+  readonly realtime?: boolean;
+  readonly coverageBins?: number;
+  /** Called once the loop exists (progress display, stop on a signal). */
+  readonly onLoop?: (loop: ControlLoop, totalTicks: number) => void;
+}
+
+export interface SimRunResult {
+  readonly model: string;
+  readonly muscles: readonly string[];
+  readonly joints: readonly string[];
+  readonly explorer: ExplorationKind;
+  readonly controllerName: string;
+  readonly rateHz: number;
+  readonly frameSkip: number;
+  readonly timestepSec: number;
+  readonly loop: LoopResult;
+  readonly coverage: number;
+  readonly coverageBins: number;
+  /** The first problems reported (at most 20), for the summary. */
+  readonly problems: readonly ProblemEvent[];
+}
+
+export const DEFAULT_RATE_HZ = 50;
+
+export async function runSim(options: SimRunOptions): Promise<SimRunResult> {
+  const source = typeof options.model === "string" ? resolveModelSource(options.model) : options.model;
+  const bridge = new MujocoBridge({ source, controlRateHz: options.rateHz ?? DEFAULT_RATE_HZ, seed: options.seed });
+  try {
+    await bridge.configure();
+    const spec = bridge.spec;
+    if (spec.joints.length === 0) throw new Error(`model '${spec.name}' has no hinge or slide joints to explore`);
+    const controller: Controller =
+      options.explorer === "dep" ? new DepController(options.dep ?? {}) : new UniformNoiseController({ seed: options.seed });
+    const periodSec = bridge.controlPeriodSec;
+    const totalTicks = Math.max(1, Math.round(options.durationSec / periodSec));
+    const loop = new ControlLoop({
+      bridge,
+      controller,
+      mode: options.realtime ? "realtime" : "lockstep",
+      periodSec,
+      maxTicks: totalTicks,
+    });
+    const bins = options.coverageBins ?? 20;
+    const coverage = new JointCoverage(spec.joints, { bins });
+    const problems: ProblemEvent[] = [];
+    const sub = loop.cycles$.subscribe((c) => coverage.add(c.frame.jointAngleRad));
+    sub.add(
+      loop.events$.subscribe((e) => {
+        if (e.type === "problem" && problems.length < 20) problems.push(e);
+      }),
+    );
+    options.onLoop?.(loop, totalTicks);
+    let result: LoopResult;
+    try {
+      result = await loop.run();
+    } finally {
+      sub.unsubscribe();
+    }
+    return {
+      model: spec.name,
+      muscles: spec.muscles.map((m) => m.name),
+      joints: spec.joints.map((j) => j.name),
+      explorer: options.explorer,
+      controllerName: controller.name,
+      rateHz: 1 / periodSec,
+      frameSkip: bridge.frameSkip,
+      timestepSec: bridge.timestepSec,
+      loop: result,
+      coverage: coverage.value(),
+      coverageBins: bins,
+      problems,
+    };
+  } finally {
+    await bridge.shutdown();
+  }
+}

@@ -1,0 +1,45 @@
+/**
+ * The `tendon` command line. Each subcommand lives in its own module; this file wires them into
+ * commander and turns every error into one readable line and an exit code:
+ * 0 success, 1 a run that failed, 2 bad usage (flags, files), 130 interrupted.
+ */
+import { Command, CommanderError } from "commander";
+import { UsageError } from "./errors.js";
+import { registerSimCommand } from "./simCommand.js";
+import { registerDepCommand } from "./depCommand.js";
+
+export function buildProgram(): Command {
+  const program = new Command("tendon")
+    .description("Robot-control middleware for muscle-driven arms: DEP exploration in MuJoCo or on muscle boards.")
+    .version(VERSION)
+    .showHelpAfterError("(run with --help for the flags)")
+    .exitOverride()
+    .configureOutput({ outputError: (text, write) => write(text.startsWith("error:") ? `tendon: ${text}` : text) });
+  registerSimCommand(program);
+  registerDepCommand(program);
+  return program;
+}
+
+const VERSION = "0.1.0";
+
+/** Runs the CLI; resolves to the process exit code. */
+export async function main(argv: string[]): Promise<number> {
+  const program = buildProgram();
+  try {
+    await program.parseAsync(argv);
+    return typeof process.exitCode === "number" ? process.exitCode : 0;
+  } catch (err) {
+    if (err instanceof CommanderError) {
+      // Help and version exit 0; commander already printed its message.
+      return err.exitCode === 0 ? 0 : 2;
+    }
+    if (err instanceof UsageError) {
+      process.stderr.write(`tendon: ${err.message}\n`);
+      return err.exitCode;
+    }
+    const message = err instanceof Error ? err.message : String(err);
+    process.stderr.write(`tendon: ${message}\n`);
+    if (process.env.TENDON_DEBUG && err instanceof Error && err.stack) process.stderr.write(`${err.stack}\n`);
+    return 1;
+  }
+}

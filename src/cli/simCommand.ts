@@ -1,0 +1,179 @@
+/**
+ * `tendon sim`: the main job. A MuJoCo arm explored by DEP for a given simulated duration,
+ * faster than real time by default, with a progress bar and a summary; `--compare-noise` adds a
+ * run with uniform noise exploration for comparison; `--json` ends stdout with one JSON line.
+ */
+import fs from "node:fs";
+import { Option, type Command } from "commander";
+import cliProgress from "cli-progress";
+import { runSim, DEFAULT_RATE_HZ, type SimRunResult } from "../app/runSim.js";
+import { DEP_PRESET_NAMES, type DepPresetName } from "../dep/params.js";
+import { OUTPUT_MAPPINGS, type OutputMappingName } from "../dep/outputMappings.js";
+import { DEFAULT_MODEL, BUILTIN_MODELS } from "../../sim/modelSource.js";
+import { UsageError } from "./errors.js";
+import { nonNegativeInteger, oneOf, positiveInteger, positiveNumber } from "./parse.js";
+import type { ControlLoop } from "../loop/ControlLoop.js";
+
+interface SimFlags {
+  model: string;
+  preset?: DepPresetName;
+  params?: string;
+  mapping?: OutputMappingName;
+  duration: number;
+  seed: number;
+  rate: number;
+  realtime: boolean;
+  compareNoise: boolean;
+  json: boolean;
+  progress: boolean;
+  bins: number;
+}
+
+export function registerSimCommand(program: Command): void {
+  program
+    .command("sim")
+    .description("explore a simulated muscle arm with DEP (the main job)")
+    .option("-m, --model <name|file|folder>", `built-in model (${Object.keys(BUILTIN_MODELS).join(", ")}), MJCF file, or folder with one model`, DEFAULT_MODEL)
+    .addOption(new Option("-p, --preset <name>", "DEP parameter preset").argParser(oneOf("--preset", DEP_PRESET_NAMES)))
+    .option("--params <file>", "DEP parameters as JSON, with the reference implementation's names (kappa, tau, ...); applied over the preset")
+    .addOption(new Option("--mapping <name>", "map DEP's output y in [-1, 1] to muscle control").argParser(oneOf("--mapping", OUTPUT_MAPPINGS)))
+    .option("-d, --duration <sec>", "simulated seconds to run", positiveNumber("--duration"), 60)
+    .option("-s, --seed <n>", "random seed (initial state, noise exploration)", nonNegativeInteger("--seed"), 0)
+    .option("-r, --rate <hz>", "control rate in Hz (sets the physics frame skip)", positiveNumber("--rate"), DEFAULT_RATE_HZ)
+    .option("--realtime", "pace the loop on the wall clock instead of running as fast as possible", false)
+    .option("--compare-noise", "also run uniform noise exploration for the same duration and compare coverage", false)
+    .option("--bins <n>", "cells per joint of the coverage grid", positiveInteger("--bins"), 20)
+    .option("--json", "end stdout with one line of JSON summary", false)
+    .option("--no-progress", "no progress bar")
+    .action(async (flags: SimFlags) => {
+      await simAction(flags);
+    });
+}
+
+async function simAction(flags: SimFlags): Promise<void> {
+  const depParams = flags.params ? readParamsFile(flags.params) : undefined;
+  const dep = { preset: flags.preset, params: depParams, outputMapping: flags.mapping };
+  const out = process.stdout;
+  const common = { model: flags.model, durationSec: flags.duration, seed: flags.seed, rateHz: flags.rate, realtime: flags.realtime, coverageBins: flags.bins };
+
+  const depRun = await withProgress(flags, "DEP", (onLoop) => runSim({ ...common, explorer: "dep", dep, onLoop }));
+  const noiseRun = flags.compareNoise ? await withProgress(flags, "noise", (onLoop) => runSim({ ...common, explorer: "noise", onLoop })) : undefined;
+
+  out.write(formatSummary(depRun, noiseRun, flags));
+  if (flags.json) out.write(`${JSON.stringify(jsonSummary(depRun, noiseRun, flags))}\n`);
+  if (interrupted) process.exitCode = 130;
+}
+
+let interrupted = false;
+
+async function withProgress(
+  flags: SimFlags,
+  label: string,
+  run: (onLoop: (loop: ControlLoop, totalTicks: number) => void) => Promise<SimRunResult>,
+): Promise<SimRunResult> {
+  const tty = Boolean(process.stderr.isTTY) && flags.progress;
+  const bar = tty
+    ? new cliProgress.SingleBar(
+        { format: `${label.padEnd(5)} [{bar}] {percentage}% | {sim}/{total} s simulated | {rtf}x real time`, hideCursor: true, stream: process.stderr, clearOnComplete: true },
+        cliProgress.Presets.shades_classic,
+      )
+    : undefined;
+  let timer: NodeJS.Timeout | undefined;
+  let stopLoop: (() => void) | undefined;
+  const onSignal = (): void => {
+    interrupted = true;
+    stopLoop?.();
+  };
+  process.once("SIGINT", onSignal);
+  process.once("SIGTERM", onSignal);
+  const startMs = performance.now();
+  try {
+    if (!tty && flags.progress && !flags.json) process.stderr.write(`${label}: running ${flags.duration} s of simulated time...\n`);
+    return await run((loop, totalTicks) => {
+      stopLoop = () => loop.stop();
+      if (interrupted) loop.stop();
+      if (!bar) return;
+      const periodSec = flags.duration / totalTicks;
+      bar.start(totalTicks, 0, { sim: "0.0", total: flags.duration.toFixed(1), rtf: "-" });
+      timer = setInterval(() => {
+        const ticks = loop.stats.ticks;
+        const simSec = ticks * periodSec;
+        const wallSec = (performance.now() - startMs) / 1000;
+        bar.update(ticks, { sim: simSec.toFixed(1), total: flags.duration.toFixed(1), rtf: wallSec > 0 ? (simSec / wallSec).toFixed(1) : "-" });
+      }, 100);
+    });
+  } finally {
+    if (timer) clearInterval(timer);
+    bar?.stop();
+    process.off("SIGINT", onSignal);
+    process.off("SIGTERM", onSignal);
+  }
+}
+
+function readParamsFile(file: string): Record<string, unknown> {
+  let text: string;
+  try {
+    text = fs.readFileSync(file, "utf8");
+  } catch (err) {
+    throw new UsageError(`cannot read --params file '${file}': ${(err as NodeJS.ErrnoException).code ?? String(err)}`);
+  }
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch (err) {
+    throw new UsageError(`--params file '${file}' is not valid JSON: ${(err as Error).message}`);
+  }
+  if (typeof value !== "object" || value === null || Array.isArray(value)) {
+    throw new UsageError(`--params file '${file}' must hold a JSON object of DEP parameters, e.g. {"kappa": 100, "tau": 20}`);
+  }
+  return value as Record<string, unknown>;
+}
+
+function realTimeFactor(r: SimRunResult): number {
+  return r.loop.wallSec > 0 ? r.loop.simSec / r.loop.wallSec : 0;
+}
+
+const f2 = (x: number): string => x.toFixed(2);
+const f3 = (x: number): string => x.toFixed(3);
+
+export function formatSummary(dep: SimRunResult, noise: SimRunResult | undefined, flags: Pick<SimFlags, "seed" | "realtime">): string {
+  const s = dep.loop.stats;
+  const lines = [
+    `tendon sim: ${dep.model} (${dep.muscles.length} muscles, ${dep.joints.length} joints), ${dep.controllerName}, seed ${flags.seed}, ${dep.loop.mode}`,
+    `  simulated      ${f2(dep.loop.simSec)} s in ${dep.loop.ticks} ticks at ${f2(dep.rateHz)} Hz (frame skip ${dep.frameSkip} x ${dep.timestepSec * 1000} ms)`,
+    `  wall time      ${f2(dep.loop.wallSec)} s, real-time factor ${realTimeFactor(dep).toFixed(1)}x, CPU ${(dep.loop.cpuFraction * 100).toFixed(0)}% of a core`,
+    `  loop compute   mean ${f3(s.meanComputeMs)} ms, p99 ${f3(s.p99ComputeMs)} ms, max ${f3(s.maxComputeMs)} ms (read + controller + limits + write)`,
+    `  period error   p50 ${f3(s.p50PeriodErrorMs)} ms, p99 ${f3(s.p99PeriodErrorMs)} ms, max ${f3(s.maxPeriodErrorMs)} ms${dep.loop.mode === "lockstep" ? " (lockstep: every tick on its simulated deadline)" : ""}`,
+    `  overruns       ${s.overruns} (${s.missedCycles} cycles skipped)`,
+    `  coverage       DEP ${f3(dep.coverage)}   (visited fraction of a ${dep.coverageBins}-cell-per-joint grid over the joint ranges${dep.joints.length > 2 ? ", mean over joint pairs" : ""})`,
+  ];
+  if (noise) {
+    lines.push(`                 noise ${f3(noise.coverage)}   (uniform random muscle commands every tick, same duration and seed)`);
+  }
+  lines.push(`  problems       ${dep.loop.problems}${dep.problems.length > 0 ? `: ${dep.problems[0].message}` : ""}`);
+  return `${lines.join("\n")}\n`;
+}
+
+export function jsonSummary(dep: SimRunResult, noise: SimRunResult | undefined, flags: Pick<SimFlags, "seed">): Record<string, unknown> {
+  return {
+    model: dep.model,
+    muscles: dep.muscles,
+    joints: dep.joints,
+    controller: dep.controllerName,
+    seed: flags.seed,
+    mode: dep.loop.mode,
+    rateHz: dep.rateHz,
+    frameSkip: dep.frameSkip,
+    timestepSec: dep.timestepSec,
+    simSeconds: dep.loop.simSec,
+    ticks: dep.loop.ticks,
+    wallSeconds: dep.loop.wallSec,
+    realTimeFactor: realTimeFactor(dep),
+    cpuFraction: dep.loop.cpuFraction,
+    coverage: noise ? { dep: dep.coverage, noise: noise.coverage } : dep.coverage,
+    coverageBins: dep.coverageBins,
+    loop: dep.loop.stats,
+    problems: dep.loop.problems,
+    ...(noise ? { noise: { simSeconds: noise.loop.simSec, ticks: noise.loop.ticks, wallSeconds: noise.loop.wallSec, loop: noise.loop.stats } } : {}),
+  };
+}
