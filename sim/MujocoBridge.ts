@@ -35,6 +35,11 @@ export interface MujocoBridgeOptions {
   readonly keyframe?: number | string;
 }
 
+/** A bridge option that cannot work with the model (rate, frame skip, keyframe): the user's to fix. */
+export class SimOptionError extends RangeError {
+  override name = "SimOptionError";
+}
+
 const HINGE = 3;
 const SLIDE = 2;
 
@@ -113,7 +118,7 @@ export class MujocoBridge implements SteppableBridge {
     const { model, label } = loadModel(mj, this.#options.source);
     try {
       if (this.#options.timestepSec !== undefined) {
-        if (!(this.#options.timestepSec > 0)) throw new RangeError(`timestepSec must be > 0, got ${this.#options.timestepSec}`);
+        if (!(this.#options.timestepSec > 0)) throw new SimOptionError(`timestepSec must be > 0, got ${this.#options.timestepSec}`);
         model.opt.timestep = this.#options.timestepSec;
       }
       this.#timestepSec = model.opt.timestep;
@@ -299,11 +304,11 @@ export class MujocoBridge implements SteppableBridge {
     const k = this.#options.keyframe;
     if (k === undefined) return m.nkey > 0 ? 0 : -1;
     if (typeof k === "number") {
-      if (!Number.isInteger(k) || k < 0 || k >= m.nkey) throw new RangeError(`keyframe ${k} does not exist in '${label}' (it has ${m.nkey})`);
+      if (!Number.isInteger(k) || k < 0 || k >= m.nkey) throw new SimOptionError(`keyframe ${k} does not exist in '${label}' (it has ${m.nkey})`);
       return k;
     }
     const id = this.#mj!.mj_name2id(m, this.#mj!.mjtObj.mjOBJ_KEY.value, k);
-    if (id < 0) throw new RangeError(`keyframe '${k}' does not exist in '${label}'`);
+    if (id < 0) throw new SimOptionError(`keyframe '${k}' does not exist in '${label}'`);
     return id;
   }
 }
@@ -311,16 +316,16 @@ export class MujocoBridge implements SteppableBridge {
 function chooseFrameSkip(options: MujocoBridgeOptions, timestepSec: number): number {
   if (options.frameSkip !== undefined) {
     if (!Number.isInteger(options.frameSkip) || options.frameSkip < 1) {
-      throw new RangeError(`frameSkip must be a positive integer, got ${options.frameSkip}`);
+      throw new SimOptionError(`frameSkip must be a positive integer, got ${options.frameSkip}`);
     }
     return options.frameSkip;
   }
   if (options.controlRateHz !== undefined) {
     const rate = options.controlRateHz;
-    if (!(rate > 0)) throw new RangeError(`control rate must be > 0 Hz, got ${rate}`);
+    if (!(rate > 0)) throw new SimOptionError(`control rate must be > 0 Hz, got ${rate}`);
     const skip = Math.round(1 / (rate * timestepSec));
-    if (skip < 1) {
-      throw new RangeError(`control rate ${rate} Hz is faster than the physics (timestep ${timestepSec} s): use at most ${Math.floor(1 / timestepSec)} Hz`);
+    if (rate * timestepSec > 1 + 1e-9) {
+      throw new SimOptionError(`control rate ${rate} Hz is faster than the physics (timestep ${timestepSec} s): use at most ${Math.floor(1 / timestepSec)} Hz`);
     }
     return skip;
   }

@@ -5,6 +5,11 @@
  */
 import { Command, CommanderError } from "commander";
 import { UsageError } from "./errors.js";
+import { DepParamsError } from "../dep/params.js";
+import { ReplayInputError } from "../dep/replay.js";
+import { ModelLoadError } from "../../sim/loadModel.js";
+import { ModelSourceError } from "../../sim/modelSource.js";
+import { SimOptionError } from "../../sim/MujocoBridge.js";
 import { registerSimCommand } from "./simCommand.js";
 import { registerDepCommand } from "./depCommand.js";
 
@@ -36,6 +41,11 @@ export async function main(argv: string[]): Promise<number> {
     if (err instanceof UsageError) {
       process.stderr.write(`tendon: ${err.message}\n`);
       return err.exitCode;
+    }
+    // Bad input from the user: a model, a parameter set, a replay file.
+    if (err instanceof ModelSourceError || err instanceof ModelLoadError || err instanceof SimOptionError || err instanceof DepParamsError || err instanceof ReplayInputError) {
+      process.stderr.write(`tendon: ${err.message}\n`);
+      return 2;
     }
     const message = err instanceof Error ? err.message : String(err);
     process.stderr.write(`tendon: ${message}\n`);
