@@ -25,7 +25,9 @@ export function registerDepCommand(program: Command): void {
       try {
         result = replayDep(parseReplayFile(text, file));
       } catch (err) {
-        throw new UsageError(`${file}: ${(err as Error).message}`);
+        const message = (err as Error).message;
+        // JSON syntax errors already name the file; shape errors get it in front.
+        throw new UsageError(message.includes(file) ? message : `${file}: ${message}`);
       }
       process.stdout.write(`${JSON.stringify(result)}\n`);
     });

@@ -131,16 +131,48 @@ export function lockstepTicks(options: LockstepTickOptions): Observable<Tick> {
 }
 
 /**
- * The process's timer: `setTimeout` until `spinSec` before the deadline, then `setImmediate`
- * polling (which still lets I/O run) until it. Node's timers fire about 0.5-1 ms late on their own;
- * the polling window buys sub-0.1 ms lateness for that much CPU per tick.
+ * The process's timer: `setTimeout` until `spinSec` before the deadline, then a busy-wait on the
+ * monotonic clock until it. Node's timers alone fire 0.5-1 ms late; the busy-wait buys
+ * microsecond lateness for up to `spinSec` of CPU (and of event-loop blocking) per tick. It
+ * allocates one timer object per wait and nothing else: polling with `setImmediate`, or
+ * spinning on `performance.now()`, allocates hundreds of objects per tick, and the garbage
+ * collections show up as jitter.
+ * One pending wait at a time (a new `at` replaces the previous one), which is all a tick
+ * source needs.
  */
 export class NodeTimer implements TimerPort {
   readonly #originMs = performance.now();
-  readonly #spinSec: number;
+  readonly #spinMs: number;
+  #targetMs = 0;
+  #fn: (() => void) | undefined;
+  #timeout: NodeJS.Timeout | undefined;
+  #immediate: NodeJS.Immediate | undefined;
+  readonly #wake = (): void => {
+    this.#timeout = undefined;
+    this.#immediate = undefined;
+    const fn = this.#fn;
+    if (!fn) return;
+    const target = this.#targetMs;
+    const now = performance.now();
+    // Timers may fire early: sleep again if the deadline is still beyond the spin window.
+    if (this.#sleep(target - now)) return;
+    if (now < target) {
+      // Busy-wait on hrtime.bigint(): unlike performance.now(), it does not allocate per call.
+      const until = process.hrtime.bigint() + BigInt(Math.round((target - now) * 1e6));
+      while (process.hrtime.bigint() < until);
+    }
+    this.#fn = undefined;
+    fn();
+  };
+  readonly #cancel = (): void => {
+    this.#fn = undefined;
+    this.#clear();
+  };
 
   constructor(options: { spinSec?: number } = {}) {
-    this.#spinSec = options.spinSec ?? 0.001;
+    const spinSec = options.spinSec ?? 0.001;
+    if (!(spinSec >= 0)) throw new RangeError(`spinSec must be >= 0, got ${spinSec}`);
+    this.#spinMs = spinSec * 1000;
   }
 
   nowSec(): number {
@@ -148,27 +180,29 @@ export class NodeTimer implements TimerPort {
   }
 
   at(atSec: number, fn: () => void): () => void {
-    let timeout: NodeJS.Timeout | undefined;
-    let immediate: NodeJS.Immediate | undefined;
-    const poll = (): void => {
-      timeout = undefined;
-      const remaining = atSec - this.nowSec();
-      if (remaining <= 0) {
-        immediate = undefined;
-        fn();
-      } else if (remaining > this.#spinSec) {
-        timeout = setTimeout(poll, (remaining - this.#spinSec) * 1000);
-      } else {
-        immediate = setImmediate(poll);
-      }
-    };
+    this.#clear();
+    this.#fn = fn;
+    this.#targetMs = this.#originMs + atSec * 1000;
     // Never call `fn` from inside `at`: callers schedule from within the previous callback.
-    const first = atSec - this.nowSec();
-    if (first > this.#spinSec) timeout = setTimeout(poll, (first - this.#spinSec) * 1000);
-    else immediate = setImmediate(poll);
-    return () => {
-      if (timeout) clearTimeout(timeout);
-      if (immediate) clearImmediate(immediate);
-    };
+    if (!this.#sleep(this.#targetMs - performance.now())) this.#immediate = setImmediate(this.#wake);
+    return this.#cancel;
+  }
+
+  /**
+   * Schedules a wake-up `spinMs` before a deadline `remainingMs` away, if a timer can: Node's
+   * timers cannot sleep less than 1 ms. Returns false when the caller should spin instead.
+   */
+  #sleep(remainingMs: number): boolean {
+    const sleepMs = remainingMs - this.#spinMs;
+    if (sleepMs < 1) return false;
+    this.#timeout = setTimeout(this.#wake, sleepMs);
+    return true;
+  }
+
+  #clear(): void {
+    if (this.#timeout) clearTimeout(this.#timeout);
+    if (this.#immediate) clearImmediate(this.#immediate);
+    this.#timeout = undefined;
+    this.#immediate = undefined;
   }
 }
