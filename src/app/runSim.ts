@@ -23,6 +23,8 @@ export interface SimRunOptions {
   readonly seed: number;
   /** Control rate (Hz); the model's physics timestep sets the frame skip. Default 50 Hz. */
   readonly rateHz?: number;
+  /** Physics steps per control tick; overrides `rateHz`. */
+  readonly frameSkip?: number;
   readonly realtime?: boolean;
   readonly coverageBins?: number;
   /** Called once the loop exists (progress display, stop on a signal). */
@@ -49,7 +51,12 @@ export const DEFAULT_RATE_HZ = 50;
 
 export async function runSim(options: SimRunOptions): Promise<SimRunResult> {
   const source = typeof options.model === "string" ? resolveModelSource(options.model) : options.model;
-  const bridge = new MujocoBridge({ source, controlRateHz: options.rateHz ?? DEFAULT_RATE_HZ, seed: options.seed });
+  const bridge = new MujocoBridge({
+    source,
+    controlRateHz: options.rateHz ?? DEFAULT_RATE_HZ,
+    frameSkip: options.frameSkip,
+    seed: options.seed,
+  });
   try {
     await bridge.configure();
     const spec = bridge.spec;

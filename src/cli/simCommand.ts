@@ -22,6 +22,7 @@ interface SimFlags {
   duration: number;
   seed: number;
   rate: number;
+  frameSkip?: number;
   realtime: boolean;
   compareNoise: boolean;
   json: boolean;
@@ -40,6 +41,7 @@ export function registerSimCommand(program: Command): void {
     .option("-d, --duration <sec>", "simulated seconds to run", positiveNumber("--duration"), 60)
     .option("-s, --seed <n>", "random seed (initial state, noise exploration)", nonNegativeInteger("--seed"), 0)
     .option("-r, --rate <hz>", "control rate in Hz (sets the physics frame skip)", positiveNumber("--rate"), DEFAULT_RATE_HZ)
+    .option("--frame-skip <n>", "physics steps per control tick (instead of --rate)", positiveInteger("--frame-skip"))
     .option("--realtime", "pace the loop on the wall clock instead of running as fast as possible", false)
     .option("--compare-noise", "also run uniform noise exploration for the same duration and compare coverage", false)
     .option("--bins <n>", "cells per joint of the coverage grid", positiveInteger("--bins"), 20)
@@ -54,7 +56,7 @@ async function simAction(flags: SimFlags): Promise<void> {
   const depParams = flags.params ? readParamsFile(flags.params) : undefined;
   const dep = { preset: flags.preset, params: depParams, outputMapping: flags.mapping };
   const out = process.stdout;
-  const common = { model: flags.model, durationSec: flags.duration, seed: flags.seed, rateHz: flags.rate, realtime: flags.realtime, coverageBins: flags.bins };
+  const common = { model: flags.model, durationSec: flags.duration, seed: flags.seed, rateHz: flags.rate, frameSkip: flags.frameSkip, realtime: flags.realtime, coverageBins: flags.bins };
 
   const depRun = await withProgress(flags, "DEP", (onLoop) => runSim({ ...common, explorer: "dep", dep, onLoop }));
   const noiseRun = flags.compareNoise ? await withProgress(flags, "noise", (onLoop) => runSim({ ...common, explorer: "noise", onLoop })) : undefined;

@@ -34,3 +34,14 @@ export class ManualClock implements Clock {
     this.#timeSec = timeSec;
   }
 }
+
+/** Time read from somewhere else, e.g. a simulator's `simTimeSec`: simulated time as a clock. */
+export class SourceClock implements Clock {
+  readonly #read: () => number;
+  constructor(read: () => number) {
+    this.#read = read;
+  }
+  nowSec(): number {
+    return this.#read();
+  }
+}

@@ -52,6 +52,15 @@ describe("tendon sim (CLI)", function () {
     assert.deepEqual(lastJsonLine(r.stdout).joints, ["elbow"]);
   });
 
+  it("--frame-skip sets the control period in physics steps", async () => {
+    const r = await runCli(["sim", "--frame-skip", "5", "--duration", "1", "--json"]);
+    assert.equal(r.code, 0, r.stderr);
+    const s = lastJsonLine(r.stdout);
+    assert.equal(s.frameSkip, 5);
+    assert.equal(s.rateHz, 100);
+    assert.equal(s.ticks, 100);
+  });
+
   for (const [args, pattern] of [
     [["sim", "--duration", "abc"], /--duration needs a positive number, got 'abc'/],
     [["sim", "--rate", "-5"], /--rate needs a positive number/],
