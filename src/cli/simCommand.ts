@@ -131,32 +131,46 @@ function readParamsFile(file: string): Record<string, unknown> {
   return value as Record<string, unknown>;
 }
 
-function realTimeFactor(r: SimRunResult): number {
+/**
+ * What the summary reads from a run: `tendon sim`'s, or `tendon hw`'s (real time on muscle boards:
+ * no frame skip or physics step, and no coverage without joint sensors).
+ */
+export type SummaryRun = Omit<SimRunResult, "explorer" | "frameSkip" | "timestepSec" | "coverage"> & {
+  readonly frameSkip?: number;
+  readonly timestepSec?: number;
+  readonly coverage: number | null;
+};
+
+function realTimeFactor(r: SummaryRun): number {
   return r.loop.wallSec > 0 ? r.loop.simSec / r.loop.wallSec : 0;
 }
 
 const f2 = (x: number): string => x.toFixed(2);
 const f3 = (x: number): string => x.toFixed(3);
 
-export function formatSummary(dep: SimRunResult, noise: SimRunResult | undefined, flags: Pick<SimFlags, "seed" | "realtime">): string {
+export function formatSummary(dep: SummaryRun, noise: SummaryRun | undefined, flags: Pick<SimFlags, "seed" | "realtime"> & { command?: string }): string {
   const s = dep.loop.stats;
   const lines = [
-    `tendon sim: ${dep.model} (${dep.muscles.length} muscles, ${dep.joints.length} joints), ${dep.controllerName}, seed ${flags.seed}, ${dep.loop.mode}`,
-    `  simulated      ${f2(dep.loop.simSec)} s in ${dep.loop.ticks} ticks at ${f2(dep.rateHz)} Hz (frame skip ${dep.frameSkip} x ${dep.timestepSec * 1000} ms)`,
+    `tendon ${flags.command ?? "sim"}: ${dep.model} (${dep.muscles.length} muscles, ${dep.joints.length} joints), ${dep.controllerName}, seed ${flags.seed}, ${dep.loop.mode}`,
+    dep.frameSkip !== undefined && dep.timestepSec !== undefined
+      ? `  simulated      ${f2(dep.loop.simSec)} s in ${dep.loop.ticks} ticks at ${f2(dep.rateHz)} Hz (frame skip ${dep.frameSkip} x ${dep.timestepSec * 1000} ms)`
+      : `  ran            ${f2(dep.loop.wallSec)} s in ${dep.loop.ticks} ticks at ${f2(dep.rateHz)} Hz`,
     `  wall time      ${f2(dep.loop.wallSec)} s, real-time factor ${realTimeFactor(dep).toFixed(1)}x, CPU ${(dep.loop.cpuFraction * 100).toFixed(0)}% of a core`,
     `  loop compute   mean ${f3(s.meanComputeMs)} ms, p99 ${f3(s.p99ComputeMs)} ms, max ${f3(s.maxComputeMs)} ms (read + controller + limits + write)`,
     `  period error   p50 ${f3(s.p50PeriodErrorMs)} ms, p99 ${f3(s.p99PeriodErrorMs)} ms, max ${f3(s.maxPeriodErrorMs)} ms${dep.loop.mode === "lockstep" ? " (lockstep: every tick on its simulated deadline)" : ""}`,
     `  overruns       ${s.overruns} (${s.missedCycles} cycles skipped)`,
-    `  coverage       DEP ${f3(dep.coverage)}   (visited fraction of a ${dep.coverageBins}-cell-per-joint grid over the joint ranges${dep.joints.length > 2 ? ", mean over joint pairs" : ""})`,
+    dep.coverage === null
+      ? `  coverage       n/a (no joint sensors)`
+      : `  coverage       DEP ${f3(dep.coverage)}   (visited fraction of a ${dep.coverageBins}-cell-per-joint grid over the joint ranges${dep.joints.length > 2 ? ", mean over joint pairs" : ""})`,
   ];
-  if (noise) {
+  if (noise && noise.coverage !== null) {
     lines.push(`                 noise ${f3(noise.coverage)}   (uniform random muscle commands every tick, same duration and seed)`);
   }
   lines.push(`  problems       ${dep.loop.problems}${dep.problems.length > 0 ? `: ${dep.problems[0].message}` : ""}`);
   return `${lines.join("\n")}\n`;
 }
 
-export function jsonSummary(dep: SimRunResult, noise: SimRunResult | undefined, flags: Pick<SimFlags, "seed">): Record<string, unknown> {
+export function jsonSummary(dep: SummaryRun, noise: SummaryRun | undefined, flags: Pick<SimFlags, "seed">): Record<string, unknown> {
   return {
     model: dep.model,
     muscles: dep.muscles,
