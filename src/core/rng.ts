@@ -23,6 +23,22 @@ export class Rng {
     this.#s3 = next();
   }
 
+  /** The generator's state (4 words), to save it with a checkpoint and resume the same sequence. */
+  getState(): Uint32Array {
+    return Uint32Array.of(this.#s0, this.#s1, this.#s2, this.#s3);
+  }
+
+  /** Restores a state from `getState()`. Throws RangeError unless it holds 4 words, not all zero. */
+  setState(state: ArrayLike<number>): void {
+    if (state.length !== 4 || (state[0] | state[1] | state[2] | state[3]) === 0) {
+      throw new RangeError("Rng.setState: expected 4 words from getState(), not all zero");
+    }
+    this.#s0 = state[0] >>> 0;
+    this.#s1 = state[1] >>> 0;
+    this.#s2 = state[2] >>> 0;
+    this.#s3 = state[3] >>> 0;
+  }
+
   /** A 32-bit unsigned integer. */
   nextUint32(): number {
     const result = Math.imul(rotl(Math.imul(this.#s1, 5) >>> 0, 7), 9) >>> 0;
