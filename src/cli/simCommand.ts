@@ -112,7 +112,7 @@ async function withProgress(
   }
 }
 
-function readParamsFile(file: string): Record<string, unknown> {
+export function readParamsFile(file: string): Record<string, unknown> {
   let text: string;
   try {
     text = fs.readFileSync(file, "utf8");
