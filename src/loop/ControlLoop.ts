@@ -42,6 +42,11 @@ export interface ControlLoopOptions {
   /** Run for this many ticks (default: until `stop()`). */
   readonly maxTicks?: number;
   readonly limits?: CommandLimitsOptions;
+  /**
+   * A limiter built by the caller, used instead of one built from `limits` (for the bridge's spec):
+   * an arbitration stage that ramps from the last written command reads its `lastCommand`.
+   */
+  readonly limiter?: CommandLimits;
   /** Ticks without a fresh reading before the safe command is sent (default 5). */
   readonly maxStaleTicks?: number;
   /** Timer for real-time mode (default: the process's, with a 1 ms polling window). */
@@ -109,7 +114,7 @@ export class ControlLoop {
     const frame = createSensorFrame(spec);
     const command = createMuscleCommand(spec);
     const cycle = createCycle(frame, command);
-    const limits = new CommandLimits(spec, this.#options.limits);
+    const limits = this.#options.limiter ?? new CommandLimits(spec, this.#options.limits);
     const onProblem = (p: ProblemEvent): void => {
       this.#problems++;
       this.#events.next(p);

@@ -21,7 +21,14 @@ export interface Cycle {
   fresh: boolean;
   /** Consecutive ticks without a fresh reading. */
   staleTicks: number;
+  /** Sensors stale past the limit (the watchdog): only the safe command may be written this tick. */
+  sensorsStale: boolean;
   readonly command: MuscleCommand;
+  /**
+   * Set by an arbitration stage: 1 for each muscle whose command this tick is its safe command,
+   * written at once (not rate limited). Undefined when no stage marks muscles.
+   */
+  safeMask: Uint8Array | undefined;
   /** Who produced the command: the controller's name, an arbitration source, or "safe". */
   source: string;
   /** Wall time (ms, performance.now()) when the cycle's work started and when the write ended. */
@@ -37,7 +44,9 @@ export function createCycle(frame: SensorFrame, command: MuscleCommand): Cycle {
     frame,
     fresh: false,
     staleTicks: 0,
+    sensorsStale: false,
     command,
+    safeMask: undefined,
     source: "safe",
     workStartMs: 0,
     workEndMs: 0,
@@ -86,7 +95,8 @@ export function computeCommand(controller: Controller, onProblem: ProblemSink, o
   let errors = 0;
   let staleReported = false;
   return map((c) => {
-    if (c.staleTicks > maxStale) {
+    c.sensorsStale = c.staleTicks > maxStale;
+    if (c.sensorsStale) {
       if (!staleReported) {
         staleReported = true;
         onProblem({
@@ -119,11 +129,14 @@ export function computeCommand(controller: Controller, onProblem: ProblemSink, o
   });
 }
 
-/** Range, rate and NaN limits; the safe command when no source produced one. */
+/**
+ * Range, rate and NaN limits; the safe command when no source produced one or the sensors are
+ * stale (whatever a later stage made of the command), and for the muscles in `safeMask`.
+ */
 export function limitCommand(limits: CommandLimits, onProblem: ProblemSink): OperatorFunction<Cycle, Cycle> {
   return map((c) => {
-    if (c.source === "safe") limits.safe(c.command.values);
-    else limits.apply(c.command.values, c.tick.periodSec, c.tick.startSec, onProblem);
+    if (c.source === "safe" || c.sensorsStale) limits.safe(c.command.values);
+    else limits.apply(c.command.values, c.tick.periodSec, c.tick.startSec, onProblem, c.safeMask);
     return c;
   });
 }
