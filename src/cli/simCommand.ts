@@ -76,7 +76,7 @@ async function withProgress(
   const tty = Boolean(process.stderr.isTTY) && flags.progress;
   const bar = tty
     ? new cliProgress.SingleBar(
-        { format: `${label.padEnd(5)} [{bar}] {percentage}% | {sim}/{total} s simulated | {rtf}x real time`, hideCursor: true, stream: process.stderr, clearOnComplete: true },
+        { format: `${label.padEnd(5)} [{bar}] {percentage}% | {sim}/{totalSec} s simulated | {rtf}x real time`, hideCursor: true, stream: process.stderr, clearOnComplete: true },
         cliProgress.Presets.shades_classic,
       )
     : undefined;
@@ -96,12 +96,12 @@ async function withProgress(
       if (interrupted) loop.stop();
       if (!bar) return;
       const periodSec = flags.duration / totalTicks;
-      bar.start(totalTicks, 0, { sim: "0.0", total: flags.duration.toFixed(1), rtf: "-" });
+      bar.start(totalTicks, 0, { sim: "0.0", totalSec: flags.duration.toFixed(1), rtf: "-" });
       timer = setInterval(() => {
         const ticks = loop.stats.ticks;
         const simSec = ticks * periodSec;
         const wallSec = (performance.now() - startMs) / 1000;
-        bar.update(ticks, { sim: simSec.toFixed(1), total: flags.duration.toFixed(1), rtf: wallSec > 0 ? (simSec / wallSec).toFixed(1) : "-" });
+        bar.update(ticks, { sim: simSec.toFixed(1), totalSec: flags.duration.toFixed(1), rtf: wallSec > 0 ? (simSec / wallSec).toFixed(1) : "-" });
       }, 100);
     });
   } finally {
