@@ -12,6 +12,8 @@ import { ModelSourceError } from "../../sim/modelSource.js";
 import { SimOptionError } from "../../sim/MujocoBridge.js";
 import { registerSimCommand } from "./simCommand.js";
 import { registerDepCommand } from "./depCommand.js";
+import { registerHwCommand } from "./hwCommand.js";
+import { registerBoardSimCommand } from "./boardSimCommand.js";
 
 export function buildProgram(): Command {
   const program = new Command("tendon")
@@ -22,6 +24,8 @@ export function buildProgram(): Command {
     .configureOutput({ outputError: (text, write) => write(text.startsWith("error:") ? `tendon: ${text}` : text) });
   registerSimCommand(program);
   registerDepCommand(program);
+  registerHwCommand(program);
+  registerBoardSimCommand(program);
   return program;
 }
 

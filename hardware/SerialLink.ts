@@ -1,0 +1,94 @@
+/**
+ * A byte link over a serial device (USB CDC, UART adapter, or a pseudo-terminal): the only module
+ * that imports `serialport`. Opening is asynchronous; writes are queued by the library; data,
+ * errors and the end of the link arrive as callbacks.
+ *
+ * A link is opened once: after it ends (closed, device gone, write error) make a new one.
+ */
+import { SerialPort } from "serialport";
+
+export interface SerialLinkHandlers {
+  onData(chunk: Buffer): void;
+  /** The link ended: closed by us (`error` undefined) or lost (device vanished, I/O error). Called once. */
+  onEnd(error: Error | undefined): void;
+}
+
+export interface SerialLinkOptions {
+  readonly path: string;
+  /** Ignored by USB CDC and pseudo-terminals; used by real UARTs. Default 2,000,000. */
+  readonly baudRate?: number;
+}
+
+export class SerialLink {
+  readonly path: string;
+  readonly #port: SerialPort;
+  readonly #handlers: SerialLinkHandlers;
+  #ended = false;
+  #closing = false;
+  /** Bytes handed to the port for writing. */
+  bytesWritten = 0;
+
+  private constructor(port: SerialPort, path: string, handlers: SerialLinkHandlers) {
+    this.#port = port;
+    this.path = path;
+    this.#handlers = handlers;
+  }
+
+  /** Opens the device; rejects with the system's reason (ENOENT when the device is not there). */
+  static open(options: SerialLinkOptions, handlers: SerialLinkHandlers): Promise<SerialLink> {
+    return new Promise((resolve, reject) => {
+      const port = new SerialPort({ path: options.path, baudRate: options.baudRate ?? 2_000_000, autoOpen: false, hupcl: false });
+      port.open((err) => {
+        if (err) {
+          reject(err);
+          return;
+        }
+        const link = new SerialLink(port, options.path, handlers);
+        port.on("data", (chunk: Buffer) => {
+          if (!link.#ended) handlers.onData(chunk);
+        });
+        port.on("error", (e: Error) => link.#end(e));
+        port.on("close", (e?: Error) => link.#end(link.#closing ? undefined : (e ?? new Error("port closed"))));
+        resolve(link);
+      });
+    });
+  }
+
+  get isOpen(): boolean {
+    return !this.#ended && this.#port.isOpen;
+  }
+
+  /** Queues bytes for writing (copied: the caller may reuse its buffer at once). False when the link has ended. */
+  write(bytes: Uint8Array): boolean {
+    if (this.#ended) return false;
+    this.bytesWritten += bytes.length;
+    this.#port.write(Buffer.from(bytes));
+    return true;
+  }
+
+  /** Closes the link; resolves once closed. Safe to call more than once. */
+  close(): Promise<void> {
+    if (this.#closing || !this.#port.isOpen) {
+      this.#end(undefined);
+      return Promise.resolve();
+    }
+    this.#closing = true;
+    return new Promise((resolve) => {
+      this.#port.close(() => {
+        this.#end(undefined);
+        resolve();
+      });
+    });
+  }
+
+  #end(error: Error | undefined): void {
+    if (this.#ended) return;
+    this.#ended = true;
+    if (error && !this.#closing) {
+      // The device is gone or broken: release the descriptor; errors from that are moot.
+      this.#closing = true;
+      if (this.#port.isOpen) this.#port.close(() => undefined);
+    }
+    this.#handlers.onEnd(error);
+  }
+}

@@ -1,0 +1,117 @@
+/**
+ * The main job on muscle boards: DEP drives real (or simulated) boards through the same pipeline
+ * as `runSim` (ControlLoop, limits, DepController), in real time, with output mapping "linear"
+ * over each muscle's command range. Joint-space coverage is measured when the boards report joint
+ * sensors. The CLI (`tendon hw`), the tests and the benchmark call it.
+ */
+import { JointCoverage } from "../analysis/JointCoverage.js";
+import type { ProblemEvent } from "../core/events.js";
+import { DepController, type DepControllerOptions } from "../dep/DepController.js";
+import { ControlLoop, type LoopResult } from "../loop/ControlLoop.js";
+import type { TimerPort } from "../loop/ticks.js";
+import { MuscleBoardBridge, type LinkCounters } from "../../hardware/MuscleBoardBridge.js";
+import type { BoardEvent, HardwareEvent } from "../../hardware/events.js";
+import type { MuscleBoardBridgeOptions } from "../../hardware/options.js";
+import { IoPollingTimer } from "../../hardware/IoPollingTimer.js";
+
+export interface HwRunOptions {
+  readonly bridge: MuscleBoardBridgeOptions;
+  /** DEP options; the output mapping is always "linear" over the command range. */
+  readonly dep?: Omit<DepControllerOptions, "outputMapping">;
+  /** Wall-clock seconds to run. */
+  readonly durationSec: number;
+  /** Control rate (Hz). Default 500. */
+  readonly rateHz?: number;
+  /** Reported in the summary (DEP itself is deterministic). */
+  readonly seed?: number;
+  readonly coverageBins?: number;
+  /**
+   * Default: an `IoPollingTimer`, which polls the event loop before each deadline instead of
+   * busy-waiting, so that serial replies are decoded while the loop waits.
+   */
+  readonly timer?: TimerPort;
+  /** Called once the loop and the bridge exist (progress display, stop on a signal, fault injection in tests). */
+  readonly onLoop?: (loop: ControlLoop, totalTicks: number, bridge: MuscleBoardBridge) => void;
+  readonly onEvent?: (event: HardwareEvent) => void;
+}
+
+export interface HwRunResult {
+  readonly model: string;
+  readonly muscles: readonly string[];
+  readonly joints: readonly string[];
+  readonly controllerName: string;
+  readonly commandUnit: string;
+  readonly rateHz: number;
+  /** The loop's result; `problems` includes the bridge's link problems. */
+  readonly loop: LoopResult;
+  /** null without joint sensors. */
+  readonly coverage: number | null;
+  readonly coverageBins: number;
+  /** The first problems (loop and link), at most 20. */
+  readonly problems: readonly ProblemEvent[];
+  readonly link: LinkCounters;
+  readonly boards: ReturnType<MuscleBoardBridge["boards"]>;
+  /** The first board events (resets, faults, rejections), at most 20. */
+  readonly boardEvents: readonly BoardEvent[];
+}
+
+export const DEFAULT_HW_RATE_HZ = 500;
+
+export async function runHw(options: HwRunOptions): Promise<HwRunResult> {
+  const rateHz = options.rateHz ?? DEFAULT_HW_RATE_HZ;
+  if (!(rateHz > 0)) throw new RangeError(`rate must be > 0 Hz, got ${rateHz}`);
+  const bridge = new MuscleBoardBridge(options.bridge);
+  const problems: ProblemEvent[] = [];
+  const boardEvents: BoardEvent[] = [];
+  let linkProblems = 0;
+  const eventSub = bridge.events$.subscribe((e) => {
+    options.onEvent?.(e);
+    if (e.type === "problem") {
+      linkProblems++;
+      if (problems.length < 20) problems.push(e);
+    } else if (e.kind !== "configured" && boardEvents.length < 20) boardEvents.push(e);
+  });
+  try {
+    await bridge.configure();
+    const spec = bridge.spec;
+    const controller = new DepController({ ...options.dep, outputMapping: "linear" });
+    const periodSec = 1 / rateHz;
+    const totalTicks = Math.max(1, Math.round(options.durationSec * rateHz));
+    const loop = new ControlLoop({ bridge, controller, mode: "realtime", periodSec, maxTicks: totalTicks, timer: options.timer ?? new IoPollingTimer() });
+    const bins = options.coverageBins ?? 20;
+    const coverage = spec.joints.length > 0 ? new JointCoverage(spec.joints, { bins }) : undefined;
+    const sub = loop.cycles$.subscribe((c) => {
+      if (coverage && c.fresh) coverage.add(c.frame.jointAngleRad);
+    });
+    sub.add(
+      loop.events$.subscribe((e) => {
+        if (e.type === "problem" && problems.length < 20) problems.push(e);
+      }),
+    );
+    options.onLoop?.(loop, totalTicks, bridge);
+    let result: LoopResult;
+    try {
+      result = await loop.run();
+    } finally {
+      sub.unsubscribe();
+    }
+    return {
+      model: spec.name,
+      muscles: spec.muscles.map((m) => m.name),
+      joints: spec.joints.map((j) => j.name),
+      controllerName: controller.name,
+      commandUnit: spec.commandUnit,
+      rateHz,
+      loop: { ...result, problems: result.problems + linkProblems },
+      coverage: coverage ? coverage.value() : null,
+      coverageBins: bins,
+      problems,
+      link: bridge.linkCounters(),
+      boards: bridge.boards(),
+      boardEvents,
+    };
+  } finally {
+    await bridge.shutdown();
+    eventSub.unsubscribe();
+  }
+}

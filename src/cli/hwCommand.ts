@@ -1,0 +1,187 @@
+/**
+ * `tendon hw`: DEP on muscle boards over serial ports, through the same pipeline as `tendon sim`
+ * (real-time loop, limits, DEP with the "linear" output mapping over the command range). Prints
+ * the same summary as `tendon sim` plus the link's counters; `--json` ends stdout with one JSON line.
+ */
+import fs from "node:fs";
+import { Option, type Command } from "commander";
+import { runHw, DEFAULT_HW_RATE_HZ, type HwRunResult } from "../app/runHw.js";
+import { DEP_PRESET_NAMES, type DepPresetName } from "../dep/params.js";
+import type { ControlLoop } from "../loop/ControlLoop.js";
+import { parseHardwareConfig, HardwareConfigError } from "../../hardware/configFile.js";
+import type { LinkCounters } from "../../hardware/MuscleBoardBridge.js";
+import { COMMAND_MODES, type CommandModeName, type MuscleBoardBridgeOptions } from "../../hardware/options.js";
+import { UsageError } from "./errors.js";
+import { nonNegativeInteger, oneOf, positiveInteger, positiveNumber } from "./parse.js";
+import { formatSummary, jsonSummary, readParamsFile } from "./simCommand.js";
+
+interface HwFlags {
+  port: string[];
+  boards: string[];
+  config?: string;
+  mode?: CommandModeName;
+  min?: number;
+  max?: number;
+  preset?: DepPresetName;
+  params?: string;
+  duration: number;
+  rate: number;
+  seed: number;
+  hostWatchdogMs?: number;
+  boardWatchdogMs?: number;
+  bins: number;
+  json: boolean;
+  progress: boolean;
+}
+
+export function registerHwCommand(program: Command): void {
+  program
+    .command("hw")
+    .description("explore muscle boards with DEP over serial ports (try it with `tendon board-sim`)")
+    .option("--port <path>", "serial device of the boards (repeat for several ports)", collect, [])
+    .option("--boards <ids>", "board ids on the port, comma-separated, e.g. 1,2 (repeat per --port; default: every board that answers)", collect, [])
+    .option("--config <file>", "hardware configuration (JSON): ports, mode, range, calibration, gains, joints, timing")
+    .addOption(new Option("--mode <name>", "control mode of every muscle (default pwm)").argParser(oneOf("--mode", COMMAND_MODES)))
+    .option("--min <value>", "lowest command, in the mode's unit (pwm: %, force: N, ...)", finiteNumber("--min"))
+    .option("--max <value>", "highest command, in the mode's unit (default pwm: 50 %)", finiteNumber("--max"))
+    .addOption(new Option("-p, --preset <name>", "DEP parameter preset").argParser(oneOf("--preset", DEP_PRESET_NAMES)))
+    .option("--params <file>", "DEP parameters as JSON, with the reference implementation's names; applied over the preset")
+    .option("-d, --duration <sec>", "seconds to run", positiveNumber("--duration"), 10)
+    .option("-r, --rate <hz>", "control rate in Hz", positiveNumber("--rate"), DEFAULT_HW_RATE_HZ)
+    .option("-s, --seed <n>", "seed, reported in the summary", nonNegativeInteger("--seed"), 0)
+    .option("--host-watchdog-ms <ms>", "a board silent this long is lost and reconnected (default 100)", positiveNumber("--host-watchdog-ms"))
+    .option("--board-watchdog-ms <ms>", "boards turn their muscles off after this long without a command (default 100)", positiveInteger("--board-watchdog-ms"))
+    .option("--bins <n>", "cells per joint of the coverage grid", positiveInteger("--bins"), 20)
+    .option("--json", "end stdout with one line of JSON summary", false)
+    .option("--no-progress", "no status line on stderr")
+    .action(async (flags: HwFlags) => {
+      await hwAction(flags);
+    });
+}
+
+function collect(value: string, previous: string[]): string[] {
+  return [...previous, value];
+}
+
+function finiteNumber(flag: string) {
+  return (value: string): number => {
+    const n = Number(value);
+    if (value.trim() === "" || !Number.isFinite(n)) throw new UsageError(`${flag} needs a number, got '${value}'`);
+    return n;
+  };
+}
+
+/** Flags and the configuration file combined into bridge options; flags win. */
+export function hwBridgeOptions(flags: Pick<HwFlags, "port" | "boards" | "config" | "mode" | "min" | "max" | "hostWatchdogMs" | "boardWatchdogMs">): MuscleBoardBridgeOptions {
+  let fromFile: ReturnType<typeof parseHardwareConfig> = {};
+  if (flags.config) {
+    let text: string;
+    try {
+      text = fs.readFileSync(flags.config, "utf8");
+    } catch (err) {
+      throw new UsageError(`cannot read --config file '${flags.config}': ${(err as NodeJS.ErrnoException).code ?? String(err)}`);
+    }
+    try {
+      fromFile = parseHardwareConfig(text, flags.config);
+    } catch (err) {
+      if (err instanceof HardwareConfigError) throw new UsageError(err.message);
+      throw err;
+    }
+  }
+  if (flags.boards.length > 0 && flags.boards.length !== flags.port.length) {
+    throw new UsageError(`--boards is given ${flags.boards.length} time(s) for ${flags.port.length} --port(s): give it once per port, in the same order`);
+  }
+  const ports =
+    flags.port.length > 0
+      ? flags.port.map((path, k) => ({ path, boards: flags.boards[k] !== undefined ? parseIds(flags.boards[k]) : undefined }))
+      : fromFile.ports;
+  if (!ports || ports.length === 0) throw new UsageError("give the boards' serial device with --port PATH (or ports in --config); `tendon board-sim` makes one to try");
+  const { mode: _mode, ...rest } = fromFile;
+  return {
+    ...rest,
+    ports,
+    commandMode: flags.mode ?? fromFile.commandMode,
+    commandMin: flags.min ?? fromFile.commandMin,
+    commandMax: flags.max ?? fromFile.commandMax,
+    hostWatchdogMs: flags.hostWatchdogMs ?? fromFile.hostWatchdogMs,
+    boardWatchdogMs: flags.boardWatchdogMs ?? fromFile.boardWatchdogMs,
+  };
+}
+
+function parseIds(text: string): number[] {
+  const ids = text.split(",").map((s) => Number(s.trim()));
+  if (ids.length === 0 || ids.some((id) => !Number.isInteger(id) || id < 1 || id > 254)) {
+    throw new UsageError(`--boards needs board ids in 1..254 separated by commas, e.g. 1,2; got '${text}'`);
+  }
+  return ids;
+}
+
+async function hwAction(flags: HwFlags): Promise<void> {
+  const bridge = hwBridgeOptions(flags);
+  const depParams = flags.params ? readParamsFile(flags.params) : undefined;
+  if (flags.min !== undefined && flags.max !== undefined && !(flags.min <= flags.max)) throw new UsageError(`--min ${flags.min} is above --max ${flags.max}`);
+  let stopLoop: (() => void) | undefined;
+  let interrupted = false;
+  const onSignal = (): void => {
+    interrupted = true;
+    stopLoop?.();
+  };
+  process.once("SIGINT", onSignal);
+  process.once("SIGTERM", onSignal);
+  const tty = Boolean(process.stderr.isTTY) && flags.progress;
+  let timer: NodeJS.Timeout | undefined;
+  let run: HwRunResult;
+  try {
+    if (flags.progress && !flags.json && !tty) process.stderr.write(`hw: running DEP on the boards for ${flags.duration} s...\n`);
+    run = await runHw({
+      bridge,
+      dep: { preset: flags.preset, params: depParams },
+      durationSec: flags.duration,
+      rateHz: flags.rate,
+      seed: flags.seed,
+      coverageBins: flags.bins,
+      onLoop: (loop: ControlLoop, totalTicks, b) => {
+        stopLoop = () => loop.stop();
+        if (interrupted) loop.stop();
+        if (!tty) return;
+        timer = setInterval(() => {
+          const c = b.linkCounters();
+          process.stderr.write(
+            `\rhw: ${((loop.stats.ticks / totalTicks) * 100).toFixed(0).padStart(3)}% | ${c.statusFrames} status, ${c.crcErrors} CRC errors, ${c.drops} drops, ${c.reconnects} reconnects   `,
+          );
+        }, 200);
+      },
+    });
+  } finally {
+    if (timer) {
+      clearInterval(timer);
+      process.stderr.write("\r\x1b[K");
+    }
+    process.off("SIGINT", onSignal);
+    process.off("SIGTERM", onSignal);
+  }
+  const out = process.stdout;
+  out.write(formatSummary(run, undefined, { seed: flags.seed, realtime: true, command: "hw" }));
+  out.write(formatLink(run.link, run));
+  if (flags.json) out.write(`${JSON.stringify(hwJsonSummary(run, flags.seed))}\n`);
+  if (interrupted) process.exitCode = 130;
+}
+
+export function formatLink(c: LinkCounters, run: Pick<HwRunResult, "boardEvents">): string {
+  const rt = c.roundTrip;
+  const lines = [
+    `  link           ${c.ports} port(s), ${c.boards} board(s): ${c.statusFrames} status frames, ${c.commandsSent} commands; ${c.crcErrors} CRC errors, ${c.resyncs} resyncs, ${c.drops} drops`,
+    `  round trip     command to status: p50 ${rt.p50Ms.toFixed(3)} ms, p99 ${rt.p99Ms.toFixed(3)} ms, max ${rt.maxMs.toFixed(3)} ms (${rt.samples} samples)`,
+    `  recovery       ${c.reconnects} reconnects, ${c.boardResets} board resets, ${c.watchdogTrips} host watchdog trips, ${c.faults} fault reports${run.boardEvents.length > 0 ? `: ${run.boardEvents[0].message}` : ""}`,
+  ];
+  return `${lines.join("\n")}\n`;
+}
+
+export function hwJsonSummary(run: HwRunResult, seed: number): Record<string, unknown> {
+  return {
+    ...jsonSummary(run, undefined, { seed }),
+    commandUnit: run.commandUnit,
+    link: run.link,
+    boards: run.boards,
+  };
+}
