@@ -1,0 +1,221 @@
+/**
+ * `tendon node NAME...`: runs tendon's nodes, each on its own (what `ros2 launch` starts) or
+ * several composed in one process (`tendon node sim controller`).
+ *
+ * Without `--ros` the nodes talk in process (no ROS needed). With `--ros` they are ROS 2 nodes
+ * (rclnodejs, loaded only then); `--ros-args ...` at the end of the command line goes to rcl.
+ * Parameters come from `--params-file` (a ROS params YAML file) and the flags below, which win
+ * over the file. SIGINT and SIGTERM stop the nodes: bridges write the safe command, the
+ * controller publishes it, then the process exits 0. Without ROS, SIGHUP re-reads the params
+ * file and applies what changed (rejected values are logged with their reason).
+ */
+import { Option, type Command } from "commander";
+import { DEP_PRESET_NAMES } from "../dep/params.js";
+import { checkNodeNames, NODE_NAMES, NodeSetError, startNodes, type NodeName, type NodeSet } from "../nodes/nodeSet.js";
+import { InProcessTransport } from "../transport/InProcessTransport.js";
+import { ParameterError } from "../transport/parameters.js";
+import { parametersFor, ParamsFileError, readParamsFile, type ParamsFile } from "../transport/paramsFile.js";
+import type { Transport } from "../transport/Transport.js";
+import { UsageError } from "./errors.js";
+import { nonNegativeInteger, oneOf, positiveNumber } from "./parse.js";
+
+interface NodeFlags {
+  ros: boolean;
+  paramsFile?: string;
+  model?: string;
+  rate?: number;
+  port?: string;
+  seed?: number;
+  preset?: string;
+  lockstep: boolean;
+  duration?: number;
+}
+
+/** Splits `--ros-args ...` (up to a lone `--`, as rcl reads it) off a command line. */
+export function splitRosArgs(argv: readonly string[]): { args: string[]; rosArgs: string[] } {
+  const args: string[] = [];
+  const rosArgs: string[] = [];
+  let inRos = false;
+  for (const a of argv) {
+    if (a === "--ros-args") {
+      inRos = true;
+      continue;
+    }
+    if (inRos && a === "--") {
+      inRos = false;
+      continue;
+    }
+    (inRos ? rosArgs : args).push(a);
+  }
+  return { args, rosArgs };
+}
+
+/** Parameter values the flags set, per node. */
+export function flagParameters(flags: Pick<NodeFlags, "model" | "rate" | "port" | "seed" | "lockstep">): Map<NodeName, Record<string, unknown>> {
+  const sim: Record<string, unknown> = {};
+  const hardware: Record<string, unknown> = {};
+  if (flags.model !== undefined) sim.model = flags.model;
+  if (flags.seed !== undefined) sim.seed = flags.seed;
+  if (flags.lockstep) sim.mode = "lockstep";
+  if (flags.rate !== undefined) {
+    sim.rate_hz = flags.rate;
+    hardware.rate_hz = flags.rate;
+  }
+  if (flags.port !== undefined) hardware.port = flags.port;
+  return new Map<NodeName, Record<string, unknown>>([
+    ["sim", sim],
+    ["hardware", hardware],
+  ]);
+}
+
+/** `-p node:name:=value` arguments for rcl (values written as YAML, which rcl parses). */
+export function rosParameterArgs(nodes: readonly NodeName[], values: ReadonlyMap<NodeName, Record<string, unknown>>): string[] {
+  const out: string[] = [];
+  for (const node of nodes) {
+    for (const [name, v] of Object.entries(values.get(node) ?? {})) {
+      // A string in double quotes stays a string in YAML; numbers and booleans as they are
+      // (an integer for a double parameter is accepted by the node).
+      const text = typeof v === "string" ? JSON.stringify(v) : String(v);
+      out.push("-p", `${node}:${name}:=${text}`);
+    }
+  }
+  return out;
+}
+
+export interface NodeRunPlan {
+  readonly nodes: NodeName[];
+  readonly ros: boolean;
+  readonly paramsFile?: string;
+  readonly file?: ParamsFile;
+  /** Start-up parameters per node, file then flags (in-process). */
+  readonly parameters: Map<NodeName, Record<string, unknown>>;
+  /** The flags' values alone (for rcl's `-p`). */
+  readonly flagValues: Map<NodeName, Record<string, unknown>>;
+  readonly preset?: string;
+  readonly durationSec?: number;
+}
+
+/** Checks the names and reads the params file: everything that can fail before a node starts. */
+export function planNodeRun(names: readonly string[], flags: NodeFlags): NodeRunPlan {
+  let nodes: NodeName[];
+  try {
+    nodes = checkNodeNames(names);
+  } catch (err) {
+    throw new UsageError((err as Error).message);
+  }
+  let file: ParamsFile | undefined;
+  if (flags.paramsFile) {
+    try {
+      file = readParamsFile(flags.paramsFile);
+    } catch (err) {
+      throw new UsageError((err as Error).message);
+    }
+  }
+  const flagValues = flagParameters(flags);
+  const parameters = new Map<NodeName, Record<string, unknown>>(nodes.map((n) => [n, { ...parametersFor(file, n), ...(flagValues.get(n) ?? {}) }]));
+  if (flags.lockstep && flags.ros) throw new UsageError("--lockstep runs without ROS only: over ROS the sim runs in real time and publishes /clock");
+  if (flags.lockstep && !nodes.includes("sim")) throw new UsageError("--lockstep is for the sim node");
+  return { nodes, ros: flags.ros, paramsFile: flags.paramsFile, file, parameters, flagValues, preset: flags.preset, durationSec: flags.duration };
+}
+
+export function registerNodeCommand(program: Command, rosArgs: readonly string[] = []): void {
+  program
+    .command("node")
+    .description(`run tendon nodes (${NODE_NAMES.join(", ")}), alone or several in one process`)
+    .argument("<names...>", `nodes to run: ${NODE_NAMES.join(", ")}`)
+    .option("--ros", "run as ROS 2 nodes (rclnodejs; needs a sourced ROS 2); without it the nodes talk in process", false)
+    .option("--params-file <file>", "ROS params YAML file (node_name: ros__parameters: {...})")
+    .option("-m, --model <name|file|folder>", "sim: model (parameter sim.model)")
+    .option("-r, --rate <hz>", "sim and hardware: control rate (parameter rate_hz)", positiveNumber("--rate"))
+    .option("--port <device>", "hardware: serial device of the muscle boards (parameter hardware.port)")
+    .option("-s, --seed <n>", "sim: seed of the initial state (parameter sim.seed)", nonNegativeInteger("--seed"))
+    .addOption(new Option("-p, --preset <name>", "controller: DEP preset under the parameters").argParser(oneOf("--preset", DEP_PRESET_NAMES)))
+    .option("--lockstep", "sim: run as fast as possible, the controller in this process (not with --ros)", false)
+    .option("-d, --duration <sec>", "end after this many seconds of the bridge's time (default: until stopped)", positiveNumber("--duration"))
+    .action(async (names: string[], flags: NodeFlags) => {
+      await runNodeCommand(planNodeRun(names, flags), rosArgs);
+    });
+}
+
+async function openTransport(plan: NodeRunPlan, rosArgs: readonly string[]): Promise<Transport> {
+  if (!plan.ros) return new InProcessTransport({ parameters: plan.parameters });
+  // Only ros/ touches rclnodejs; it is loaded here, and only here, on request.
+  const { loadRclnodejs, RosUnavailableError } = await import("../../ros/loadRclnodejs.js");
+  const { RosTransport } = await import("../../ros/RosTransport.js");
+  let rcl;
+  try {
+    rcl = await loadRclnodejs();
+  } catch (err) {
+    if (err instanceof RosUnavailableError) throw new UsageError(err.message, 1);
+    throw err;
+  }
+  const args = [...rosArgs];
+  if (plan.paramsFile) args.push("--params-file", plan.paramsFile);
+  args.push(...rosParameterArgs(plan.nodes, plan.flagValues));
+  return RosTransport.open(rcl, { rosArgs: args });
+}
+
+async function runNodeCommand(plan: NodeRunPlan, rosArgs: readonly string[]): Promise<void> {
+  let signal: NodeJS.Signals | undefined;
+  let set: NodeSet | undefined;
+  let wake: (() => void) | undefined;
+  const onSignal = (s: NodeJS.Signals): void => {
+    if (signal) return;
+    signal = s;
+    process.stderr.write(`tendon: ${s}: stopping (${plan.nodes.join(", ")})\n`);
+    wake?.();
+  };
+  const onHangup = (): void => reloadParams(plan, set);
+  process.on("SIGINT", onSignal);
+  process.on("SIGTERM", onSignal);
+  if (!plan.ros) process.on("SIGHUP", onHangup);
+  let transport: Transport | undefined;
+  try {
+    transport = await openTransport(plan, rosArgs);
+    try {
+      set = await startNodes({ nodes: plan.nodes, transport, durationSec: plan.durationSec, preset: plan.preset });
+    } catch (err) {
+      if (err instanceof ParameterError || err instanceof NodeSetError || err instanceof ParamsFileError) throw new UsageError(err.message);
+      throw err;
+    }
+    process.stderr.write(`tendon: running ${plan.nodes.join(", ")} (${transport.kind === "ros2" ? "ROS 2" : "in process"}); SIGINT or SIGTERM stops\n`);
+    if (!signal) {
+      await Promise.race([set.finished, new Promise<void>((resolve) => (wake = resolve))]);
+    }
+    await set.stop();
+    for (const n of set.nodes) {
+      const r = (n as { result?: { ticks: number; simSec: number; wallSec: number } }).result;
+      if (r) process.stderr.write(`tendon: ${n.name}: ${r.ticks} ticks, ${r.simSec.toFixed(2)} s in ${r.wallSec.toFixed(2)} s of wall time\n`);
+    }
+  } finally {
+    await set?.stop().catch(() => undefined);
+    await transport?.close();
+    process.off("SIGINT", onSignal);
+    process.off("SIGTERM", onSignal);
+    process.off("SIGHUP", onHangup);
+  }
+  // A requested stop is a clean end, as for rclcpp nodes under ros2 launch.
+  process.exitCode = 0;
+}
+
+/** SIGHUP without ROS: re-reads the params file and sets each node's parameters (flags still win). */
+function reloadParams(plan: NodeRunPlan, set: NodeSet | undefined): void {
+  if (!set || !plan.paramsFile) {
+    process.stderr.write("tendon: SIGHUP: no --params-file to re-read\n");
+    return;
+  }
+  let file: ParamsFile;
+  try {
+    file = readParamsFile(plan.paramsFile);
+  } catch (err) {
+    process.stderr.write(`tendon: SIGHUP: ${(err as Error).message}; parameters unchanged\n`);
+    return;
+  }
+  for (const node of plan.nodes) {
+    const values = { ...parametersFor(file, node), ...(plan.flagValues.get(node) ?? {}) };
+    const target = set.get(node)?.params;
+    if (!target || Object.keys(values).length === 0) continue;
+    const r = target.set(values);
+    process.stderr.write(r.successful ? `tendon: ${node}: parameters re-read from ${plan.paramsFile}\n` : `tendon: ${node}: parameters rejected: ${r.reason}\n`);
+  }
+}

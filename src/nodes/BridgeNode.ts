@@ -1,0 +1,349 @@
+/**
+ * A bridge node: any core `Bridge` (the MuJoCo simulation, the muscle boards, a mock) on topics.
+ *
+ * Every tick, by the control loop (`ControlLoop`: absolute deadlines or lockstep, limits, stats,
+ * the safe command at the end): read the bridge, publish /joint_states and /muscle_states (and
+ * /clock for a simulator), then write the newest command received on /muscle_commands, limited
+ * to each muscle's range. A command older than `command_timeout_sec` (in ticks of this loop), none
+ * at all, or stale sensors: the safe command. In one process with the controller (in-process
+ * transport) the command for a reading arrives within the same tick, so lockstep runs stay
+ * deterministic; over ROS it arrives for a later tick.
+ *
+ * The loop's "controller" is a placeholder named "remote"; the exchange with the topics is an
+ * arbitration stage, so the loop's operators are reused as they are.
+ */
+import { map, type Subscription } from "rxjs";
+import { isSteppable, type Bridge } from "../core/bridge.js";
+import type { Controller } from "../core/controller.js";
+import type { ProblemCode, ProblemEvent } from "../core/events.js";
+import { createSensorFrame, fillSafeCommand, type SensorFrame } from "../core/frames.js";
+import type { RobotSpec } from "../core/spec.js";
+import type { CommandLimitsOptions } from "../loop/CommandLimits.js";
+import { ControlLoop, type LoopMode, type LoopResult } from "../loop/ControlLoop.js";
+import type { Cycle } from "../loop/operators.js";
+import type { TimerPort } from "../loop/ticks.js";
+import { createClock, createJointState, DIAGNOSTIC_OK, DIAGNOSTIC_WARN, setStamp, type DiagnosticStatusMsg } from "../transport/messages.js";
+import { param, type SetParametersResult } from "../transport/parameters.js";
+import { QOS_CONTROL, QOS_DEFAULT, type PeriodicTimer, type TransportNode } from "../transport/Transport.js";
+import { diagnosticArray, epochSec, keyValues, loopStatus } from "./diagnostics.js";
+import type { TendonNode } from "./TendonNode.js";
+import { TOPICS } from "./topics.js";
+
+/** Parameters every bridge node has. */
+export function bridgeParameterSpecs(defaults: { rateHz: number }) {
+  return {
+    rate_hz: param.double("rate_hz", { default: defaults.rateHz, min: 0, exclusiveMin: true, max: 10000, readOnly: true, description: "control rate (Hz): ticks per second of the bridge's loop" }),
+    command_timeout_sec: param.double("command_timeout_sec", {
+      default: 0.1,
+      min: 0,
+      exclusiveMin: true,
+      description: "a command older than this (s, counted in ticks of the bridge's loop) is replaced by the safe command",
+    }),
+    diagnostics_period_sec: param.double("diagnostics_period_sec", { default: 1, min: 0, exclusiveMin: true, readOnly: true, description: "period of /diagnostics (s)" }),
+  };
+}
+
+export type BridgeParameterSpecs = ReturnType<typeof bridgeParameterSpecs>;
+
+/** What a bridge node reads of its parameters (a node may declare more: a model, a port). */
+export interface BridgeParameters {
+  readonly values: { readonly command_timeout_sec: number; readonly diagnostics_period_sec: number };
+  /** Applies a queued change; called between ticks. */
+  applyPending(): unknown;
+  set(changes: Readonly<Record<string, unknown>>): SetParametersResult;
+}
+
+export interface BridgeNodeOptions {
+  readonly node: TransportNode;
+  /** The node owns the bridge: it configures, activates, and shuts it down in `stop()`. */
+  readonly bridge: Bridge;
+  readonly params: BridgeParameters;
+  readonly mode: LoopMode;
+  /** Control period (s); for a simulator, its control period. */
+  readonly periodSec: number;
+  /** End after this many ticks (default: run until stopped). */
+  readonly maxTicks?: number;
+  /** Real-time mode's timer (default: the process's). */
+  readonly timer?: TimerPort;
+  /** Stamps of published messages (s): simulated time for a simulator (default), wall time since the epoch otherwise. */
+  readonly stampSec?: () => number;
+  /** Publish /clock (a simulator). */
+  readonly publishClock?: boolean;
+  readonly limits?: CommandLimitsOptions;
+  /** Called once per problem code with its first occurrence (default: the node's log). */
+  readonly onProblem?: (problem: ProblemEvent) => void;
+}
+
+/** Link counters, for diagnostics and tests. */
+export interface BridgeLinkCounters {
+  readonly commandsReceived: number;
+  /** Commands ignored because they had the wrong number of values. */
+  readonly commandsRejected: number;
+  /** Ticks that wrote the newest received command. */
+  readonly ticksCommanded: number;
+  /** Ticks that wrote the safe command because no fresh command was there. */
+  readonly ticksTimedOut: number;
+  readonly statesPublished: number;
+  readonly problems: Readonly<Partial<Record<ProblemCode, number>>>;
+}
+
+/** The placeholder controller: the command comes from the topic, in the exchange stage. */
+function remoteController(): Controller {
+  let zeros = new Float64Array(0);
+  return {
+    name: "remote",
+    configure(spec: RobotSpec) {
+      zeros = new Float64Array(spec.muscles.length);
+    },
+    update() {
+      return zeros;
+    },
+  };
+}
+
+export class BridgeNode implements TendonNode {
+  readonly name: string;
+  readonly #o: BridgeNodeOptions;
+  readonly #node: TransportNode;
+  readonly #bridge: Bridge;
+  #loop: ControlLoop | undefined;
+  #run: Promise<LoopResult> | undefined;
+  #result: LoopResult | undefined;
+  #finished: Promise<void> | undefined;
+  #stopping: Promise<void> | undefined;
+  #stopRequested = false;
+  #subscriptions: Subscription | undefined;
+  #diagnosticsTimer: PeriodicTimer | undefined;
+  #publishDiagnostics: (() => void) | undefined;
+  // The newest command received, and the tick it arrived in.
+  #command = new Float64Array(0);
+  #commandTick = -1;
+  #tick = -1;
+  #timedOut = false;
+  #counters = { commandsReceived: 0, commandsRejected: 0, ticksCommanded: 0, ticksTimedOut: 0, statesPublished: 0 };
+  readonly #problems: Partial<Record<ProblemCode, number>> = {};
+
+  constructor(options: BridgeNodeOptions) {
+    this.#o = options;
+    this.#node = options.node;
+    this.#bridge = options.bridge;
+    this.name = options.node.name;
+  }
+
+  get params(): BridgeParameters {
+    return this.#o.params;
+  }
+
+  get bridge(): Bridge {
+    return this.#bridge;
+  }
+
+  get finished(): Promise<void> | undefined {
+    return this.#finished;
+  }
+
+  /** The loop's result, once it ended. */
+  get result(): LoopResult | undefined {
+    return this.#result;
+  }
+
+  get loop(): ControlLoop | undefined {
+    return this.#loop;
+  }
+
+  get counters(): BridgeLinkCounters {
+    return { ...this.#counters, problems: { ...this.#problems } };
+  }
+
+  async start(): Promise<void> {
+    if (this.#loop) throw new Error(`node '${this.name}' started already`);
+    const bridge = this.#bridge;
+    if (bridge.state === "unconfigured") await bridge.configure();
+    if (this.#stopRequested) return;
+    const spec = bridge.spec;
+    const n = spec.muscles.length;
+    this.#command = new Float64Array(n);
+    const node = this.#node;
+    const steppable = isSteppable(bridge) ? bridge : undefined;
+    const stampSec = this.#o.stampSec ?? (steppable ? () => steppable.simTimeSec : epochSec);
+    const publishClock = this.#o.publishClock ?? false;
+
+    const muscleStates = createJointState(spec.muscles.map((m) => m.name));
+    const jointStates = createJointState(
+      spec.joints.map((j) => j.name),
+      { effort: false },
+    );
+    const clock = createClock();
+    const musclePub = node.createPublisher("sensor_msgs/msg/JointState", TOPICS.muscleStates, QOS_CONTROL);
+    const jointPub = node.createPublisher("sensor_msgs/msg/JointState", TOPICS.jointStates, QOS_CONTROL);
+    const clockPub = publishClock ? node.createPublisher("rosgraph_msgs/msg/Clock", TOPICS.clock, QOS_CONTROL) : undefined;
+    const diagPub = node.createPublisher("diagnostic_msgs/msg/DiagnosticArray", TOPICS.diagnostics, QOS_DEFAULT);
+
+    const subs = node.subscribe("std_msgs/msg/Float64MultiArray", TOPICS.muscleCommands, QOS_CONTROL).subscribe((msg) => {
+      if (msg.data.length !== n) {
+        if (this.#counters.commandsRejected++ === 0) {
+          node.log("warn", `ignoring commands with ${msg.data.length} values on ${TOPICS.muscleCommands}: '${spec.name}' has ${n} muscles`);
+        }
+        return;
+      }
+      this.#command.set(msg.data);
+      this.#commandTick = this.#tick;
+      this.#counters.commandsReceived++;
+    });
+    this.#subscriptions = subs;
+
+    const publishStates = (frame: SensorFrame): void => {
+      const t = stampSec();
+      setStamp(muscleStates.header.stamp, t);
+      muscleStates.position.set(frame.muscleLengthM);
+      muscleStates.velocity.set(frame.muscleVelocityMps);
+      muscleStates.effort.set(frame.muscleForceN);
+      setStamp(jointStates.header.stamp, t);
+      jointStates.position.set(frame.jointAngleRad);
+      jointStates.velocity.set(frame.jointVelocityRadps);
+      if (clockPub) clockPub.publish(setStampClock(clock, t));
+      jointPub.publish(jointStates);
+      // Last: the controller ticks on muscle states, and then has this tick's joints too.
+      musclePub.publish(muscleStates);
+      this.#counters.statesPublished++;
+    };
+
+    const params = this.#o.params;
+    const periodSec = this.#o.periodSec;
+    const exchange = map((c: Cycle) => {
+      this.#tick = c.tick.index;
+      if (c.fresh) publishStates(c.frame);
+      // Stale sensors or a failed read: the loop already chose the safe command.
+      if (c.source === "safe") return c;
+      const timeoutTicks = Math.max(1, Math.round(params.values.command_timeout_sec / periodSec));
+      if (this.#commandTick >= 0 && this.#tick - this.#commandTick <= timeoutTicks) {
+        c.command.values.set(this.#command);
+        c.source = "remote";
+        this.#counters.ticksCommanded++;
+        if (this.#timedOut) {
+          this.#timedOut = false;
+          node.log("info", `commands on ${TOPICS.muscleCommands} are back`);
+        }
+      } else {
+        c.source = "safe";
+        this.#counters.ticksTimedOut++;
+        if (!this.#timedOut && this.#commandTick >= 0) {
+          this.#timedOut = true;
+          node.log("warn", `no command on ${TOPICS.muscleCommands} for more than ${params.values.command_timeout_sec} s: sending the safe command until commands return`);
+        }
+      }
+      return c;
+    });
+
+    const loop = new ControlLoop({
+      bridge,
+      controller: remoteController(),
+      mode: this.#o.mode,
+      periodSec,
+      maxTicks: this.#o.maxTicks,
+      timer: this.#o.timer,
+      limits: this.#o.limits,
+      stages: [exchange],
+    });
+    this.#loop = loop;
+    const onProblem = this.#o.onProblem ?? ((p: ProblemEvent) => node.log("warn", p.message));
+    subs.add(
+      loop.events$.subscribe((e) => {
+        if (e.type !== "problem") return;
+        if ((this.#problems[e.code] = (this.#problems[e.code] ?? 0) + 1) === 1) onProblem(e);
+      }),
+    );
+    // Parameter changes take effect between ticks: after one cycle ended, before the next starts.
+    subs.add(loop.cycles$.subscribe(() => params.applyPending()));
+
+    const diagnosticsPeriod = params.values.diagnostics_period_sec;
+    this.#diagnosticsTimer = node.createTimer(diagnosticsPeriod, () => diagPub.publish(this.#diagnostics()));
+    this.#publishDiagnostics = () => diagPub.publish(this.#diagnostics());
+
+    this.#run = loop.run();
+    this.#finished = this.#run.then(
+      (r) => {
+        this.#result = r;
+      },
+      (err: unknown) => {
+        node.log("error", `control loop failed: ${err instanceof Error ? err.message : String(err)}`);
+        throw err;
+      },
+    );
+    // A stop requested while starting.
+    if (this.#stopRequested) loop.stop();
+  }
+
+  #diagnostics() {
+    const spec = this.#bridge.spec;
+    const stats = this.#loop?.stats.summary();
+    const status: DiagnosticStatusMsg[] = [];
+    if (stats) {
+      status.push(loopStatus(`${this.name}: control loop`, spec.name, stats, { mode: this.#o.mode, rate_hz: 1 / this.#o.periodSec, bridge_state: this.#bridge.state }));
+    }
+    const c = this.#counters;
+    const problems = Object.entries(this.#problems).map(([code, count]) => [`problem_${code}`, count] as const);
+    status.push({
+      level: this.#timedOut || c.commandsReceived === 0 ? DIAGNOSTIC_WARN : DIAGNOSTIC_OK,
+      name: `${this.name}: command link`,
+      message: c.commandsReceived === 0 ? `no command received on ${TOPICS.muscleCommands}` : this.#timedOut ? "commands timed out: safe command" : "commands flowing",
+      hardware_id: spec.name,
+      values: keyValues({
+        commands_received: c.commandsReceived,
+        commands_rejected: c.commandsRejected,
+        ticks_commanded: c.ticksCommanded,
+        ticks_timed_out: c.ticksTimedOut,
+        states_published: c.statesPublished,
+        command_timeout_sec: this.#o.params.values.command_timeout_sec,
+        ...Object.fromEntries(problems),
+      }),
+    });
+    return diagnosticArray(epochSec(), status);
+  }
+
+  /**
+   * Stops the loop after the current tick; the loop writes the safe command and deactivates the
+   * bridge; then the bridge is shut down and the node destroyed. Logs the safe command written
+   * and, when the bridge can still be read, the controls it reports.
+   */
+  stop(): Promise<void> {
+    this.#stopping ??= this.#stop();
+    return this.#stopping;
+  }
+
+  async #stop(): Promise<void> {
+    this.#stopRequested = true;
+    this.#diagnosticsTimer?.cancel();
+    try {
+      if (this.#loop) {
+        this.#loop.stop();
+        await this.#finished?.catch(() => undefined);
+        this.#publishDiagnostics?.();
+        this.#reportSafe();
+      }
+    } finally {
+      this.#subscriptions?.unsubscribe();
+      await this.#bridge.shutdown();
+      this.#node.destroy();
+    }
+  }
+
+  #reportSafe(): void {
+    const spec = this.#bridge.spec;
+    const safe = fillSafeCommand(spec, new Float64Array(spec.muscles.length));
+    const ticks = this.#loop?.stats.ticks ?? 0;
+    let readBack = "";
+    try {
+      const frame = createSensorFrame(spec);
+      if (this.#bridge.read(0, this.#o.periodSec, frame)) readBack = `; the bridge reports controls [${Array.from(frame.muscleControl).join(", ")}]`;
+    } catch {
+      // a bridge that cannot be read any more: the write was still attempted
+    }
+    this.#node.log("info", `stopped after ${ticks} ticks; wrote the safe command [${Array.from(safe).join(", ")}]${readBack}`);
+  }
+}
+
+function setStampClock(clock: ReturnType<typeof createClock>, t: number) {
+  setStamp(clock.clock, t);
+  return clock;
+}

@@ -1,0 +1,223 @@
+/**
+ * tendon's nodes by name, and a set of them started together: one node per process under
+ * `ros2 launch`, or several composed in one process (`tendon node sim controller`). The same
+ * code runs on either transport.
+ *
+ * Nodes: sim (MuJoCo), hardware (any core `Bridge`; the muscle boards by default), controller
+ * (DEP + arbitration + limits), teleop (joystick), learner (records transitions). Subscribers
+ * start before the bridges, so that the first readings find their controller.
+ */
+import type { Bridge } from "../core/bridge.js";
+import type { Clock } from "../core/clock.js";
+import { resolveDepParams } from "../dep/params.js";
+import type { LoopMode } from "../loop/ControlLoop.js";
+import type { TimerPort } from "../loop/ticks.js";
+import { param, type ParameterValues } from "../transport/parameters.js";
+import type { Transport, TransportNode } from "../transport/Transport.js";
+import { MujocoBridge } from "../../sim/MujocoBridge.js";
+import { DEFAULT_MODEL, resolveModelSource } from "../../sim/modelSource.js";
+import { BridgeNode, bridgeParameterSpecs } from "./BridgeNode.js";
+import { checkControllerParameters, controllerParameterSpecs, ControllerNode } from "./ControllerNode.js";
+import { LearnerNode, learnerParameterSpecs } from "./LearnerNode.js";
+import { checkTeleopParameters, TeleopNode, teleopParameterSpecs } from "./TeleopNode.js";
+import type { TendonNode } from "./TendonNode.js";
+
+export const NODE_NAMES = ["sim", "hardware", "controller", "teleop", "learner"] as const;
+export type NodeName = (typeof NODE_NAMES)[number];
+
+/** Start order: consumers first, bridges (which start the ticks) last. */
+const START_ORDER: readonly NodeName[] = ["learner", "teleop", "controller", "sim", "hardware"];
+
+export function simParameterSpecs() {
+  return {
+    ...bridgeParameterSpecs({ rateHz: 100 }),
+    model: param.string("model", { default: DEFAULT_MODEL, readOnly: true, description: "built-in model name, MJCF file, or folder holding one model" }),
+    seed: param.integer("seed", { default: 0, min: 0, readOnly: true, description: "seed of the initial state" }),
+    mode: param.string("mode", {
+      default: "realtime",
+      choices: ["realtime", "lockstep"],
+      readOnly: true,
+      description: "realtime: ticks on the wall clock; lockstep: as fast as possible, the controller in the same process without ROS",
+    }),
+    publish_clock: param.bool("publish_clock", { default: true, readOnly: true, description: "publish simulated time on /clock" }),
+  };
+}
+
+export function hardwareParameterSpecs() {
+  return {
+    ...bridgeParameterSpecs({ rateHz: 500 }),
+    port: param.string("port", { default: "/dev/ttyACM0", readOnly: true, description: "serial device of the muscle boards" }),
+    command_mode: param.string("command_mode", {
+      default: "pwm",
+      choices: ["pwm", "position", "velocity", "displacement", "force"],
+      readOnly: true,
+      description: "control mode of every muscle on the boards (sets the command unit)",
+    }),
+  };
+}
+
+export type HardwareParameters = Readonly<ParameterValues<ReturnType<typeof hardwareParameterSpecs>>>;
+
+/** Makes the hardware node's bridge from its parameters. */
+export type HardwareBridgeFactory = (params: HardwareParameters, node: TransportNode) => Bridge | Promise<Bridge>;
+
+export interface NodeSetOptions {
+  readonly nodes: readonly NodeName[];
+  readonly transport: Transport;
+  /** Run bridge nodes for this long (s of their loop's time), then end; default until stopped. */
+  readonly durationSec?: number;
+  /** DEP preset under the controller's parameters. */
+  readonly preset?: string;
+  /** Real-time timer of bridge nodes (tests: a virtual one). */
+  readonly timer?: TimerPort;
+  /** Clock of the controller's per-source commands (tests: a manual one). */
+  readonly clock?: Clock;
+  /** The hardware node's bridge (default: the muscle boards). */
+  readonly hardwareBridge?: HardwareBridgeFactory;
+}
+
+export class NodeSet {
+  readonly nodes: readonly TendonNode[];
+  #durationTimer: NodeJS.Timeout | undefined;
+  readonly finished: Promise<void>;
+  #stopping: Promise<void> | undefined;
+
+  /** @internal */
+  constructor(nodes: readonly TendonNode[], durationSec: number | undefined) {
+    this.nodes = nodes;
+    const own = nodes.map((n) => n.finished).filter((f): f is Promise<void> => f !== undefined);
+    if (own.length > 0) {
+      this.finished = Promise.all(own).then(() => undefined);
+    } else if (durationSec !== undefined) {
+      this.finished = new Promise((resolve) => {
+        this.#durationTimer = setTimeout(resolve, durationSec * 1000);
+      });
+    } else {
+      this.finished = new Promise(() => undefined);
+    }
+  }
+
+  get<T extends TendonNode = TendonNode>(name: NodeName): T | undefined {
+    return this.nodes.find((n) => n.name === name) as T | undefined;
+  }
+
+  /** Stops bridges first (each writes the safe command), then the others (the controller publishes the safe command). Idempotent. */
+  stop(): Promise<void> {
+    this.#stopping ??= (async () => {
+      if (this.#durationTimer) clearTimeout(this.#durationTimer);
+      const order = [...this.nodes].sort((a, b) => START_ORDER.indexOf(b.name as NodeName) - START_ORDER.indexOf(a.name as NodeName));
+      const errors: unknown[] = [];
+      for (const n of order) {
+        try {
+          await n.stop();
+        } catch (err) {
+          errors.push(err);
+        }
+      }
+      if (errors.length > 0) throw errors[0];
+    })();
+    return this.#stopping;
+  }
+}
+
+export class NodeSetError extends Error {
+  override name = "NodeSetError";
+}
+
+/** Validates a list of node names: known, no duplicates, at most one bridge. */
+export function checkNodeNames(names: readonly string[]): NodeName[] {
+  if (names.length === 0) throw new NodeSetError(`name at least one node: ${NODE_NAMES.join(", ")}`);
+  const seen = new Set<string>();
+  for (const n of names) {
+    if (!(NODE_NAMES as readonly string[]).includes(n)) throw new NodeSetError(`unknown node '${n}': the nodes are ${NODE_NAMES.join(", ")}`);
+    if (seen.has(n)) throw new NodeSetError(`node '${n}' is named twice`);
+    seen.add(n);
+  }
+  if (seen.has("sim") && seen.has("hardware")) throw new NodeSetError("sim and hardware both command /muscle_commands' body: run one of them");
+  return names as NodeName[];
+}
+
+/**
+ * Creates and starts the nodes. Throws (after stopping whatever had started) when a node cannot
+ * start: bad parameters, a model that does not load, a port that does not open.
+ */
+export async function startNodes(options: NodeSetOptions): Promise<NodeSet> {
+  const names = checkNodeNames(options.nodes);
+  const ordered = START_ORDER.filter((n) => names.includes(n));
+  const started: TendonNode[] = [];
+  try {
+    for (const name of ordered) {
+      const node = await createNode(name, options);
+      started.push(node);
+      await node.start();
+    }
+  } catch (err) {
+    for (const n of started.reverse()) await n.stop().catch(() => undefined);
+    throw err;
+  }
+  return new NodeSet(started, options.durationSec);
+}
+
+async function createNode(name: NodeName, options: NodeSetOptions): Promise<TendonNode> {
+  const { transport } = options;
+  const node = transport.createNode(name);
+  try {
+    switch (name) {
+      case "controller": {
+        const preset = resolveDepParams({ preset: options.preset });
+        const params = node.declareParameters(controllerParameterSpecs(preset), checkControllerParameters);
+        return new ControllerNode({ node, params, preset: options.preset, clock: options.clock });
+      }
+      case "teleop":
+        return new TeleopNode({ node, params: node.declareParameters(teleopParameterSpecs(), checkTeleopParameters) });
+      case "learner":
+        return new LearnerNode({ node, params: node.declareParameters(learnerParameterSpecs()) });
+      case "sim": {
+        const params = node.declareParameters(simParameterSpecs());
+        const v = params.values;
+        const mode = v.mode as LoopMode;
+        if (mode === "lockstep" && transport.kind !== "inprocess") {
+          throw new NodeSetError("sim: lockstep needs the controller in the same process without --ros (over ROS the sim runs in real time and publishes /clock)");
+        }
+        const bridge = new MujocoBridge({ source: resolveModelSource(v.model), controlRateHz: v.rate_hz, seed: v.seed });
+        try {
+          await bridge.configure();
+        } catch (err) {
+          await bridge.shutdown();
+          throw err;
+        }
+        const periodSec = bridge.controlPeriodSec;
+        return new BridgeNode({
+          node,
+          bridge,
+          params,
+          mode,
+          periodSec,
+          maxTicks: ticksFor(options.durationSec, periodSec),
+          timer: options.timer,
+          publishClock: v.publish_clock,
+        });
+      }
+      case "hardware": {
+        const params = node.declareParameters(hardwareParameterSpecs());
+        const v = params.values;
+        const factory = options.hardwareBridge ?? defaultHardwareBridge;
+        const bridge = await factory(v, node);
+        const periodSec = 1 / v.rate_hz;
+        return new BridgeNode({ node, bridge, params, mode: "realtime", periodSec, maxTicks: ticksFor(options.durationSec, periodSec), timer: options.timer });
+      }
+    }
+  } catch (err) {
+    node.destroy();
+    throw err;
+  }
+}
+
+function ticksFor(durationSec: number | undefined, periodSec: number): number | undefined {
+  return durationSec === undefined ? undefined : Math.max(1, Math.round(durationSec / periodSec));
+}
+
+/** The muscle boards: loaded only when the hardware node runs. */
+async function defaultHardwareBridge(params: HardwareParameters): Promise<Bridge> {
+  throw new NodeSetError(`hardware: no hardware bridge is available for port '${params.port}'`);
+}

@@ -1,0 +1,35 @@
+/**
+ * tendon's topics. Names are absolute; types are standard messages (see src/transport/messages.ts
+ * and the topic table in the README).
+ */
+export const TOPICS = {
+  /** sensor_msgs/JointState: joint angle (rad) and velocity (rad/s); published by a bridge node every tick. */
+  jointStates: "/joint_states",
+  /** sensor_msgs/JointState: name = muscle, position = length (m), velocity (m/s), effort = tension (N). */
+  muscleStates: "/muscle_states",
+  /** std_msgs/Float64MultiArray: the command a bridge node writes, one value per muscle (forward_command_controller's convention). */
+  muscleCommands: "/muscle_commands",
+  /** rosgraph_msgs/Clock: simulated time. */
+  clock: "/clock",
+  /** diagnostic_msgs/DiagnosticArray: loop statistics and link counters. */
+  diagnostics: "/diagnostics",
+  /** std_msgs/Float64MultiArray, 2-D (motor x sensor): DEP's normalized controller matrix, for visualization. */
+  depMatrix: "/dep/matrix",
+  /** std_msgs/Float64MultiArray, 2-D (muscle x 4: length, velocity, force, command): what each tick saw and sent. */
+  transitions: "/transitions",
+  /** sensor_msgs/Joy: a joystick. */
+  joy: "/joy",
+  /** std_msgs/Float64MultiArray: policy parameters from the learner (nothing is published until a policy exists). */
+  policy: "/policy",
+} as const;
+
+/** Per-source command topic into the controller's arbitration: /muscle_commands/<source>. */
+export function sourceCommandTopic(source: string): string {
+  if (!/^[A-Za-z][A-Za-z0-9_]*$/.test(source)) {
+    throw new RangeError(`command source '${source}' must be a ROS name: a letter, then letters, digits or underscores`);
+  }
+  return `${TOPICS.muscleCommands}/${source}`;
+}
+
+/** The fields of one /transitions row, in order. */
+export const TRANSITION_FIELDS = ["length_m", "velocity_mps", "force_n", "command"] as const;
