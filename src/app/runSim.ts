@@ -6,6 +6,8 @@ import type { Controller } from "../core/controller.js";
 import type { ProblemEvent } from "../core/events.js";
 import { JointCoverage } from "../analysis/JointCoverage.js";
 import { ControlLoop, type LoopResult } from "../loop/ControlLoop.js";
+import { NodeTimer } from "../loop/ticks.js";
+import type { ExtendLoop } from "../safety/loopExtension.js";
 import { UniformNoiseController } from "../controllers/UniformNoiseController.js";
 import { DepController, type DepControllerOptions } from "../dep/DepController.js";
 import { MujocoBridge } from "../../sim/MujocoBridge.js";
@@ -18,7 +20,7 @@ export interface SimRunOptions {
   readonly model: string | ModelSource;
   readonly explorer: ExplorationKind;
   readonly dep?: DepControllerOptions;
-  /** Simulated seconds to run. */
+  /** Simulated seconds to run; Infinity: until the loop is stopped. */
   readonly durationSec: number;
   readonly seed: number;
   /** Control rate (Hz); the model's physics timestep sets the frame skip. Default 50 Hz. */
@@ -29,6 +31,8 @@ export interface SimRunOptions {
   readonly coverageBins?: number;
   /** Called once the loop exists (progress display, stop on a signal). */
   readonly onLoop?: (loop: ControlLoop, totalTicks: number) => void;
+  /** Extra stages and limiter for the loop (the safety layer of `--serve`), built once the spec is known. */
+  readonly extendLoop?: ExtendLoop;
 }
 
 export interface SimRunResult {
@@ -65,12 +69,17 @@ export async function runSim(options: SimRunOptions): Promise<SimRunResult> {
       options.explorer === "dep" ? new DepController(options.dep ?? {}) : new UniformNoiseController({ seed: options.seed });
     const periodSec = bridge.controlPeriodSec;
     const totalTicks = Math.max(1, Math.round(options.durationSec / periodSec));
+    const timer = options.realtime ? new NodeTimer() : undefined;
+    const extension = options.extendLoop?.({ spec, periodSec, controllerName: controller.name, clock: timer });
     const loop = new ControlLoop({
       bridge,
       controller,
       mode: options.realtime ? "realtime" : "lockstep",
       periodSec,
-      maxTicks: totalTicks,
+      maxTicks: Number.isFinite(totalTicks) ? totalTicks : undefined,
+      timer,
+      stages: extension?.stages,
+      limiter: extension?.limiter,
     });
     const bins = options.coverageBins ?? 20;
     const coverage = new JointCoverage(spec.joints, { bins });

@@ -11,6 +11,11 @@ import { ModelLoadError } from "../../sim/loadModel.js";
 import { ModelSourceError } from "../../sim/modelSource.js";
 import { SimOptionError } from "../../sim/MujocoBridge.js";
 import { registerSimCommand } from "./simCommand.js";
+import { ApiServerError } from "../api/ApiServer.js";
+import { ArbiterConfigError } from "../safety/Arbiter.js";
+import { SafetyConfigError } from "../safety/config.js";
+import { JoyMappingError } from "../safety/JoyTeleop.js";
+import { MuscleGroupsError } from "../safety/MuscleGroups.js";
 import { registerDepCommand } from "./depCommand.js";
 import { registerHwCommand } from "./hwCommand.js";
 import { registerBoardSimCommand } from "./boardSimCommand.js";
@@ -41,6 +46,11 @@ export async function main(argv: string[]): Promise<number> {
     if (err instanceof CommanderError) {
       // Help and version exit 0; commander already printed its message.
       return err.exitCode === 0 ? 0 : 2;
+    }
+    // --serve and its files: a refused address, a bad safety configuration or joystick mapping.
+    if (err instanceof ApiServerError || err instanceof SafetyConfigError || err instanceof ArbiterConfigError || err instanceof JoyMappingError || err instanceof MuscleGroupsError) {
+      process.stderr.write(`tendon: ${err.message}\n`);
+      return 2;
     }
     if (err instanceof UsageError) {
       process.stderr.write(`tendon: ${err.message}\n`);

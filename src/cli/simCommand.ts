@@ -13,8 +13,9 @@ import { DEFAULT_MODEL, BUILTIN_MODELS } from "../../sim/modelSource.js";
 import { UsageError } from "./errors.js";
 import { nonNegativeInteger, oneOf, positiveInteger, positiveNumber } from "./parse.js";
 import type { ControlLoop } from "../loop/ControlLoop.js";
+import { addServeOptions, servePort, ServeSession, type ServeFlags } from "../api/ServeSession.js";
 
-interface SimFlags {
+interface SimFlags extends ServeFlags {
   model: string;
   preset?: DepPresetName;
   params?: string;
@@ -31,7 +32,7 @@ interface SimFlags {
 }
 
 export function registerSimCommand(program: Command): void {
-  program
+  const sim = program
     .command("sim")
     .description("explore a simulated muscle arm with DEP (the main job)")
     .option("-m, --model <name|file|folder>", `built-in model (${Object.keys(BUILTIN_MODELS).join(", ")}), MJCF file, or folder with one model`, DEFAULT_MODEL)
@@ -46,19 +47,33 @@ export function registerSimCommand(program: Command): void {
     .option("--compare-noise", "also run uniform noise exploration for the same duration and compare coverage", false)
     .option("--bins <n>", "cells per joint of the coverage grid", positiveInteger("--bins"), 20)
     .option("--json", "end stdout with one line of JSON summary", false)
-    .option("--no-progress", "no progress bar")
-    .action(async (flags: SimFlags) => {
-      await simAction(flags);
-    });
+    .option("--no-progress", "no progress bar");
+  addServeOptions(sim).action(async (flags: SimFlags, cmd: Command) => {
+    await simAction(flags, cmd.getOptionValueSource("duration") !== "default");
+  });
 }
 
-async function simAction(flags: SimFlags): Promise<void> {
+async function simAction(flags: SimFlags, durationGiven: boolean): Promise<void> {
   const depParams = flags.params ? readParamsFile(flags.params) : undefined;
   const dep = { preset: flags.preset, params: depParams, outputMapping: flags.mapping };
   const out = process.stdout;
-  const common = { model: flags.model, durationSec: flags.duration, seed: flags.seed, rateHz: flags.rate, frameSkip: flags.frameSkip, realtime: flags.realtime, coverageBins: flags.bins };
+  // --serve: the API on the DEP run, in real time, until stopped unless a duration is given.
+  const port = flags.serve === undefined ? undefined : servePort(flags.serve);
+  if (typeof port === "string") throw new UsageError(port);
+  if (port !== undefined && flags.compareNoise) throw new UsageError("--serve and --compare-noise cannot be combined: the API serves one run");
+  const serve = port === undefined ? undefined : await ServeSession.fromFlags(flags, port);
+  const durationSec = serve && !durationGiven ? Infinity : flags.duration;
+  const common = { model: flags.model, durationSec, seed: flags.seed, rateHz: flags.rate, frameSkip: flags.frameSkip, realtime: flags.realtime || serve !== undefined, coverageBins: flags.bins };
 
-  const depRun = await withProgress(flags, "DEP", (onLoop) => runSim({ ...common, explorer: "dep", dep, onLoop }));
+  let depRun: SimRunResult;
+  try {
+    const runFlags = serve ? { ...flags, progress: false } : flags;
+    depRun = await withProgress(runFlags, "DEP", (onLoop) =>
+      runSim({ ...common, explorer: "dep", dep, extendLoop: serve?.extendLoop, onLoop: (loop, total) => (serve?.attachLoop(loop), onLoop(loop, total)) }),
+    );
+  } finally {
+    await serve?.close();
+  }
   const noiseRun = flags.compareNoise ? await withProgress(flags, "noise", (onLoop) => runSim({ ...common, explorer: "noise", onLoop })) : undefined;
 
   out.write(formatSummary(depRun, noiseRun, flags));
