@@ -19,8 +19,10 @@ import { MuscleGroupsError } from "../safety/MuscleGroups.js";
 import { registerDepCommand } from "./depCommand.js";
 import { registerHwCommand } from "./hwCommand.js";
 import { registerBoardSimCommand } from "./boardSimCommand.js";
+import { registerNodeCommand, splitRosArgs } from "./nodeCommand.js";
 
-export function buildProgram(): Command {
+/** `rosArgs`: what followed `--ros-args` on the command line, for `tendon node --ros`. */
+export function buildProgram(rosArgs: readonly string[] = []): Command {
   const program = new Command("tendon")
     .description("Robot-control middleware for muscle-driven arms: DEP exploration in MuJoCo or on muscle boards.")
     .version(VERSION)
@@ -31,6 +33,7 @@ export function buildProgram(): Command {
   registerDepCommand(program);
   registerHwCommand(program);
   registerBoardSimCommand(program);
+  registerNodeCommand(program, rosArgs);
   return program;
 }
 
@@ -38,9 +41,11 @@ const VERSION = "0.1.0";
 
 /** Runs the CLI; resolves to the process exit code. */
 export async function main(argv: string[]): Promise<number> {
-  const program = buildProgram();
+  // `--ros-args ...` (added by ros2 launch's <node>, or by hand) is rcl's, not commander's.
+  const { args, rosArgs } = splitRosArgs(argv);
+  const program = buildProgram(rosArgs);
   try {
-    await program.parseAsync(argv);
+    await program.parseAsync(args);
     return typeof process.exitCode === "number" ? process.exitCode : 0;
   } catch (err) {
     if (err instanceof CommanderError) {

@@ -9,7 +9,7 @@
  * controller publishes it, then the process exits 0. Without ROS, SIGHUP re-reads the params
  * file and applies what changed (rejected values are logged with their reason).
  */
-import { Option, type Command } from "commander";
+import { Command, Option } from "commander";
 import { DEP_PRESET_NAMES } from "../dep/params.js";
 import { checkNodeNames, NODE_NAMES, NodeSetError, startNodes, type NodeName, type NodeSet } from "../nodes/nodeSet.js";
 import { InProcessTransport } from "../transport/InProcessTransport.js";
@@ -118,8 +118,9 @@ export function planNodeRun(names: readonly string[], flags: NodeFlags): NodeRun
   return { nodes, ros: flags.ros, paramsFile: flags.paramsFile, file, parameters, flagValues, preset: flags.preset, durationSec: flags.duration };
 }
 
-export function registerNodeCommand(program: Command, rosArgs: readonly string[] = []): void {
-  program
+/** The `node` subcommand's flags on `parent`; `action` gets the checked plan. */
+function defineNodeCommand(parent: Command, action: (plan: NodeRunPlan) => Promise<void>): Command {
+  return parent
     .command("node")
     .description(`run tendon nodes (${NODE_NAMES.join(", ")}), alone or several in one process`)
     .argument("<names...>", `nodes to run: ${NODE_NAMES.join(", ")}`)
@@ -133,8 +134,27 @@ export function registerNodeCommand(program: Command, rosArgs: readonly string[]
     .option("--lockstep", "sim: run as fast as possible, the controller in this process (not with --ros)", false)
     .option("-d, --duration <sec>", "end after this many seconds of the bridge's time (default: until stopped)", positiveNumber("--duration"))
     .action(async (names: string[], flags: NodeFlags) => {
-      await runNodeCommand(planNodeRun(names, flags), rosArgs);
+      await action(planNodeRun(names, flags));
     });
+}
+
+export function registerNodeCommand(program: Command, rosArgs: readonly string[] = []): void {
+  defineNodeCommand(program, (plan) => runNodeCommand(plan, rosArgs));
+}
+
+/**
+ * The plan of a `tendon node ...` command line (the arguments after `tendon`), without running
+ * it: for tools and tests that start the same node set another way (the launch-file test).
+ */
+export async function parseNodeCommandLine(args: readonly string[]): Promise<NodeRunPlan> {
+  const program = new Command("tendon").exitOverride().configureOutput({ writeErr: () => undefined, writeOut: () => undefined });
+  let plan: NodeRunPlan | undefined;
+  defineNodeCommand(program, async (p) => {
+    plan = p;
+  }).exitOverride();
+  await program.parseAsync([...args], { from: "user" });
+  if (!plan) throw new UsageError(`not a 'tendon node' command line: ${args.join(" ")}`);
+  return plan;
 }
 
 async function openTransport(plan: NodeRunPlan, rosArgs: readonly string[]): Promise<Transport> {
