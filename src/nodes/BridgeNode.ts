@@ -117,6 +117,8 @@ export class BridgeNode implements TendonNode {
   #publishDiagnostics: (() => void) | undefined;
   // The newest command received, and the tick it arrived in.
   #command = new Float64Array(0);
+  // The last command written before the loop's final safe command, for the stop report.
+  #lastWritten = new Float64Array(0);
   #commandTick = -1;
   #tick = -1;
   #timedOut = false;
@@ -163,6 +165,7 @@ export class BridgeNode implements TendonNode {
     const spec = bridge.spec;
     const n = spec.muscles.length;
     this.#command = new Float64Array(n);
+    this.#lastWritten = new Float64Array(n);
     const node = this.#node;
     const steppable = isSteppable(bridge) ? bridge : undefined;
     const stampSec = this.#o.stampSec ?? (steppable ? () => steppable.simTimeSec : epochSec);
@@ -254,7 +257,12 @@ export class BridgeNode implements TendonNode {
       }),
     );
     // Parameter changes take effect between ticks: after one cycle ended, before the next starts.
-    subs.add(loop.cycles$.subscribe(() => params.applyPending()));
+    subs.add(
+      loop.cycles$.subscribe((c) => {
+        this.#lastWritten.set(c.command.values);
+        params.applyPending();
+      }),
+    );
 
     const diagnosticsPeriod = params.values.diagnostics_period_sec;
     this.#diagnosticsTimer = node.createTimer(diagnosticsPeriod, () => diagPub.publish(this.#diagnostics()));
@@ -339,7 +347,8 @@ export class BridgeNode implements TendonNode {
     } catch {
       // a bridge that cannot be read any more: the write was still attempted
     }
-    this.#node.log("info", `stopped after ${ticks} ticks; wrote the safe command [${Array.from(safe).join(", ")}]${readBack}`);
+    const last = ticks > 0 ? ` (the last command before it: [${Array.from(this.#lastWritten).map((u) => +u.toFixed(4)).join(", ")}])` : "";
+    this.#node.log("info", `stopped after ${ticks} ticks; wrote the safe command [${Array.from(safe).join(", ")}]${last}${readBack}`);
   }
 }
 
