@@ -11,6 +11,7 @@ import { ModelLoadError } from "../../sim/loadModel.js";
 import { ModelSourceError } from "../../sim/modelSource.js";
 import { SimOptionError } from "../../sim/MujocoBridge.js";
 import { registerSimCommand } from "./simCommand.js";
+import { registerTeleopCommand } from "./teleopCommand.js";
 import { ApiServerError } from "../api/ApiServer.js";
 import { ArbiterConfigError } from "../safety/Arbiter.js";
 import { SafetyConfigError } from "../safety/config.js";
@@ -30,6 +31,7 @@ export function buildProgram(rosArgs: readonly string[] = []): Command {
     .exitOverride()
     .configureOutput({ outputError: (text, write) => write(text.startsWith("error:") ? `tendon: ${text}` : text) });
   registerSimCommand(program);
+  registerTeleopCommand(program);
   registerDepCommand(program);
   registerHwCommand(program);
   registerBoardSimCommand(program);
