@@ -1,0 +1,222 @@
+/**
+ * `tendon learn` as a function: the reach task on the simulated arm, learned by MPO with one of
+ * the DEP-RL exploration modes. Builds the backend, environments, agent, exploration and trainer
+ * from one options object, writes the learning curve (CSV and SVG) and checkpoints, and resumes
+ * from a checkpoint. The CLI, the experiment and the tests call it.
+ */
+import fs from "node:fs";
+import path from "node:path";
+import { resolveDepParams } from "../dep/params.js";
+import { Mpo } from "./agents/Mpo.js";
+import { readCheckpointFile, writeCheckpointFile, CheckpointError } from "./checkpoints/CheckpointFile.js";
+import { loadAgent, saveAgent } from "./checkpoints/agentState.js";
+import { ReachEnv } from "./environments/ReachEnv.js";
+import { ReachTask, type ReachTaskOptions } from "./environments/ReachTask.js";
+import { VectorEnv } from "./environments/VectorEnv.js";
+import { createExploration } from "./explorations/createExploration.js";
+import type { ExplorationMode } from "./explorations/Exploration.js";
+import { curveCsv, linePlotSvg } from "./logging/LearningCurve.js";
+import { ActorCritic } from "./models/ActorCritic.js";
+import { Buffer } from "./replays/Buffer.js";
+import { initBackend, type BackendChoice, type BackendInfo } from "./tf/backend.js";
+import { Trainer, type CurveRow, type TrainerState } from "./Trainer.js";
+import { ExpectedSarsa } from "./updaters/ExpectedSarsa.js";
+import { MaximumAPosteriori } from "./updaters/MaximumAPosteriori.js";
+
+export interface LearnConfig {
+  readonly mode: ExplorationMode;
+  /** Environment steps over all environments. */
+  readonly steps: number;
+  readonly seed: number;
+  readonly envs: number;
+  readonly model: string;
+  readonly rateHz: number;
+  /** DEP preset and overrides (reference names, including intervention_proba/length, test_episode_every). */
+  readonly preset: string;
+  readonly depParams: Readonly<Record<string, unknown>>;
+  readonly hiddenSizes: readonly number[];
+  readonly batchSize: number;
+  readonly batchIterations: number;
+  readonly stepsBeforeBatches: number;
+  readonly stepsBetweenBatches: number;
+  readonly returnSteps: number;
+  readonly replaySize: number;
+  readonly discount: number;
+  readonly actorLearningRate: number;
+  readonly criticLearningRate: number;
+  readonly dualLearningRate: number;
+  readonly epochSteps: number;
+  readonly testEpisodes: number;
+  readonly task: ReachTaskOptions;
+}
+
+/**
+ * Defaults for the reach task on the built-in arm, sized for a CPU: 2 x 64 networks and one
+ * update per 5 environment steps. The reference's MPO settings are kept where they do not cost
+ * time (learning rates, 20 samples, the ε's, Polyak 0.005, discount 0.99, 5-step returns).
+ */
+export const LEARN_DEFAULTS: LearnConfig = Object.freeze({
+  mode: "dep-rl",
+  steps: 50_000,
+  seed: 0,
+  envs: 4,
+  model: "arm2j6m",
+  rateHz: 50,
+  preset: "default",
+  depParams: {},
+  hiddenSizes: [64, 64],
+  batchSize: 100,
+  batchIterations: 10,
+  stepsBeforeBatches: 5_000,
+  stepsBetweenBatches: 50,
+  returnSteps: 5,
+  replaySize: 1_000_000,
+  discount: 0.99,
+  actorLearningRate: 3e-4,
+  criticLearningRate: 3e-4,
+  dualLearningRate: 1e-2,
+  epochSteps: 2_500,
+  testEpisodes: 20,
+  task: {},
+});
+
+export interface LearnOptions extends Partial<LearnConfig> {
+  readonly backend?: BackendChoice;
+  /** Folder for checkpoints (latest.ckpt); none when undefined. */
+  readonly checkpointDir?: string;
+  /** Continue from checkpointDir/latest.ckpt; its configuration wins over the other options except `steps`. */
+  readonly resume?: boolean;
+  /** Save the replay's transitions with checkpoints (large) so a resumed run continues exactly. */
+  readonly saveReplay?: boolean;
+  /** Checkpoint every this many steps (default: every 5 epochs). */
+  readonly saveSteps?: number;
+  /** Folder for curve.csv and curve.svg; none when undefined. */
+  readonly outDir?: string;
+  readonly onEpoch?: (row: CurveRow, state: Readonly<TrainerState>) => void;
+  readonly onStart?: (info: { backend: BackendInfo; config: LearnConfig; resumedFromSteps: number }) => void;
+  readonly shouldStop?: () => boolean;
+}
+
+export interface LearnResult {
+  readonly config: LearnConfig;
+  readonly backend: BackendInfo;
+  readonly state: TrainerState;
+  readonly updates: number;
+  readonly final: CurveRow | undefined;
+  readonly checkpoint: string | undefined;
+  readonly resumedFromSteps: number;
+}
+
+export const CHECKPOINT_NAME = "latest.ckpt";
+
+/** Builds the MPO agent of a configuration (the parts tonic would build, with these numbers). */
+export function createAgent(config: LearnConfig, steps: number): Mpo {
+  return new Mpo({
+    model: (o, a, seed) => new ActorCritic(o, a, seed, { actorSizes: config.hiddenSizes, criticSizes: config.hiddenSizes }),
+    replay: new Buffer({
+      // Never more room than the run can fill.
+      size: Math.max(config.envs, Math.min(config.replaySize, steps)),
+      returnSteps: config.returnSteps,
+      batchSize: config.batchSize,
+      batchIterations: config.batchIterations,
+      stepsBeforeBatches: config.stepsBeforeBatches,
+      stepsBetweenBatches: config.stepsBetweenBatches,
+      discountFactor: config.discount,
+    }),
+    actorUpdater: new MaximumAPosteriori({ actorLearningRate: config.actorLearningRate, dualLearningRate: config.dualLearningRate }),
+    criticUpdater: new ExpectedSarsa({ learningRate: config.criticLearningRate }),
+  });
+}
+
+export async function runLearn(options: LearnOptions = {}): Promise<LearnResult> {
+  const backend = await initBackend(options.backend ?? "auto");
+  const ckptFile = options.checkpointDir ? path.join(options.checkpointDir, CHECKPOINT_NAME) : undefined;
+  let resumed: ReturnType<typeof readCheckpointFile> | undefined;
+  if (options.resume) {
+    if (!ckptFile) throw new CheckpointError("resuming needs a checkpoint folder");
+    resumed = readCheckpointFile(ckptFile);
+  }
+  const given = Object.fromEntries(Object.entries(options).filter(([k, v]) => v !== undefined && k in LEARN_DEFAULTS));
+  const config: LearnConfig = resumed
+    ? { ...(resumed.header.config as LearnConfig), ...(options.steps !== undefined ? { steps: options.steps } : {}) }
+    : { ...LEARN_DEFAULTS, ...given };
+  const depParams = resolveDepParams({ preset: config.preset, params: config.depParams });
+  const task = new ReachTask(config.task);
+  const envs = await VectorEnv.create(config.envs, { model: config.model, task, seed: config.seed, rateHz: config.rateHz, depForceScale: depParams.force_scale });
+  const testEnv = await ReachEnv.create({ model: config.model, task, seed: 1_000_003 + config.seed, rateHz: config.rateHz });
+  const agent = createAgent(config, Math.max(config.steps, (resumed?.header.trainer as TrainerState | undefined)?.steps ?? 0));
+  try {
+    agent.initialize({ observationSize: envs.observationSize, actionSize: envs.actionSize, workers: envs.count }, config.seed);
+    const built = createExploration({
+      mode: config.mode,
+      depParams,
+      muscles: envs.actionSize,
+      envs: envs.count,
+      preTrainingSteps: config.stepsBeforeBatches,
+      seed: config.seed,
+    });
+    let trainerState: TrainerState | undefined;
+    if (resumed) {
+      loadAgent(agent, resumed.header, resumed.arrays);
+      trainerState = resumed.header.trainer as TrainerState;
+      built.exploration.load((resumed.header.exploration ?? {}) as Record<string, number | number[]>);
+      envs.envs.forEach((e, i) => {
+        const s = resumed!.arrays.get(`rng/env/${i}`);
+        if (s instanceof Uint32Array) e.rngState = s;
+      });
+    }
+    const resumedFromSteps = trainerState?.steps ?? 0;
+    options.onStart?.({ backend, config, resumedFromSteps });
+    const trainer = new Trainer(agent, built.exploration, envs, testEnv, trainerState);
+    const save = ckptFile
+      ? (state: Readonly<TrainerState>): void => {
+          const arrays = new Map<string, Float32Array | Float64Array | Uint32Array | Uint8Array>();
+          const agentHeader = saveAgent(agent, arrays, options.saveReplay ?? false);
+          envs.envs.forEach((e, i) => arrays.set(`rng/env/${i}`, e.rngState));
+          writeCheckpointFile(ckptFile, {
+            header: { kind: "tendon-learner", config, trainer: state, exploration: built.exploration.state(), agent: agentHeader, backend: backend.name },
+            arrays,
+          });
+        }
+      : undefined;
+    const state = await trainer.run({
+      steps: config.steps,
+      epochSteps: config.epochSteps,
+      testEpisodes: config.testEpisodes,
+      testEpisodeEvery: built.testEpisodeEvery,
+      saveSteps: options.saveSteps ?? config.epochSteps * 5,
+      save,
+      onEpoch: options.onEpoch,
+      shouldStop: options.shouldStop,
+    });
+    if (options.outDir) writeCurve(options.outDir, state.curve, `${config.mode}, seed ${config.seed}`);
+    return {
+      config,
+      backend,
+      state,
+      updates: agent.updates,
+      final: state.curve[state.curve.length - 1],
+      checkpoint: ckptFile,
+      resumedFromSteps,
+    };
+  } finally {
+    agent.dispose();
+    await envs.close();
+    await testEnv.close();
+  }
+}
+
+/** Writes curve.csv and curve.svg (greedy test return and success rate against steps). */
+export function writeCurve(dir: string, rows: readonly CurveRow[], label: string): void {
+  fs.mkdirSync(dir, { recursive: true });
+  fs.writeFileSync(path.join(dir, "curve.csv"), curveCsv(rows));
+  const x = rows.map((r) => r.steps);
+  const svg = linePlotSvg(
+    [
+      { label: `test return (${label})`, color: "#1f77b4", x, y: rows.map((r) => r.testReturn) },
+      { label: "train return", color: "#aaaaaa", x, y: rows.map((r) => r.trainReturn) },
+    ],
+    { title: "tendon learn: reach", xLabel: "environment steps", yLabel: "episode return" },
+  );
+  fs.writeFileSync(path.join(dir, "curve.svg"), svg);
+}
