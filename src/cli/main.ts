@@ -21,6 +21,7 @@ import { registerDepCommand } from "./depCommand.js";
 import { registerHwCommand } from "./hwCommand.js";
 import { registerBoardSimCommand } from "./boardSimCommand.js";
 import { registerNodeCommand, splitRosArgs } from "./nodeCommand.js";
+import { registerLearnCommand } from "./learnCommand.js";
 
 /** `rosArgs`: what followed `--ros-args` on the command line, for `tendon node --ros`. */
 export function buildProgram(rosArgs: readonly string[] = []): Command {
@@ -36,6 +37,7 @@ export function buildProgram(rosArgs: readonly string[] = []): Command {
   registerHwCommand(program);
   registerBoardSimCommand(program);
   registerNodeCommand(program, rosArgs);
+  registerLearnCommand(program);
   return program;
 }
 

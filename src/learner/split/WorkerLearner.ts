@@ -1,0 +1,119 @@
+/**
+ * Host side of a learner in a worker thread. `push` sends transition blocks (drained from a
+ * `PolicyController` off the tick); published policies arrive through `onPolicy`. The learner's
+ * health is a status, never an exception on the host: a worker that throws, exits or stops
+ * answering (no message for `stallAfterSec`) is reported as `crashed` or `stalled`, and the
+ * control loop goes on with the last policy it has.
+ */
+import { Worker } from "node:worker_threads";
+import type { PolicySnapshot } from "../inference/MlpPolicy.js";
+import type { HostToLearner, LearnerToHost, LearnerWorkerConfig } from "./messages.js";
+
+export type LearnerStatus = "starting" | "running" | "stalled" | "crashed" | "stopped";
+
+export interface WorkerLearnerOptions {
+  readonly config: LearnerWorkerConfig;
+  /** The worker's script (default: learnerWorker next to this file). */
+  readonly script?: URL;
+  /** No message for this long means the learner stalled (default 10 s). */
+  readonly stallAfterSec?: number;
+  readonly onPolicy?: (snapshot: PolicySnapshot) => void;
+  readonly onStatus?: (status: LearnerStatus, detail: string) => void;
+}
+
+function defaultScript(): URL {
+  // Source runs (tsx) load the .ts file, the build loads the .js one.
+  const ext = import.meta.url.endsWith(".ts") ? ".ts" : ".js";
+  return new URL(`./learnerWorker${ext}`, import.meta.url);
+}
+
+export class WorkerLearner {
+  readonly #worker: Worker;
+  readonly #options: WorkerLearnerOptions;
+  readonly #watchdog: NodeJS.Timeout;
+  #status: LearnerStatus = "starting";
+  #lastMessageMs = performance.now();
+  #steps = 0;
+  #updates = 0;
+  #policies = 0;
+  #backend = "";
+
+  constructor(options: WorkerLearnerOptions) {
+    this.#options = options;
+    this.#worker = new Worker(options.script ?? defaultScript(), { workerData: options.config });
+    this.#worker.on("message", (m: LearnerToHost) => this.#onMessage(m));
+    this.#worker.on("error", (err) => this.#setStatus("crashed", err.message));
+    this.#worker.on("exit", (code) => {
+      if (this.#status !== "stopped") this.#setStatus("crashed", `the learner exited with code ${code}`);
+    });
+    const stallMs = (options.stallAfterSec ?? 10) * 1000;
+    this.#watchdog = setInterval(() => {
+      if ((this.#status === "running" || this.#status === "starting") && performance.now() - this.#lastMessageMs > stallMs) {
+        this.#setStatus("stalled", `no word from the learner for ${(stallMs / 1000).toFixed(1)} s`);
+      }
+    }, Math.min(1000, stallMs / 2));
+    this.#watchdog.unref();
+  }
+
+  get status(): LearnerStatus {
+    return this.#status;
+  }
+  /** Steps and updates the learner last reported, policies received, its backend. */
+  get progress(): { steps: number; updates: number; policies: number; backend: string } {
+    return { steps: this.#steps, updates: this.#updates, policies: this.#policies, backend: this.#backend };
+  }
+
+  /** Sends a block of transitions (its buffer is transferred: do not use `data` afterwards). Ignored unless the learner is alive. */
+  push(count: number, data: Float64Array): void {
+    if (count === 0 || this.#status === "crashed" || this.#status === "stopped") return;
+    const m: HostToLearner = { type: "transitions", count, data };
+    this.#worker.postMessage(m, [data.buffer as ArrayBuffer]);
+  }
+
+  #onMessage(m: LearnerToHost): void {
+    this.#lastMessageMs = performance.now();
+    if (m.type === "error") {
+      this.#setStatus("crashed", m.message);
+      return;
+    }
+    if (this.#status === "starting" || this.#status === "stalled") this.#setStatus("running", "");
+    if (m.type === "ready") this.#backend = m.backend;
+    if (m.type === "heartbeat") {
+      this.#steps = m.steps;
+      this.#updates = m.updates;
+    }
+    if (m.type === "policy") {
+      this.#policies++;
+      this.#steps = m.steps;
+      this.#updates = m.updates;
+      try {
+        this.#options.onPolicy?.(m.snapshot);
+      } catch (err) {
+        this.#options.onStatus?.(this.#status, `policy rejected: ${(err as Error).message}`);
+      }
+    }
+  }
+
+  #setStatus(status: LearnerStatus, detail: string): void {
+    if (this.#status === status || this.#status === "stopped") return;
+    this.#status = status;
+    this.#options.onStatus?.(status, detail);
+  }
+
+  /** Stops the learner (terminates the thread if it does not end by itself within a second). */
+  async stop(): Promise<void> {
+    clearInterval(this.#watchdog);
+    if (this.#status === "stopped") return;
+    const wasAlive = this.#status !== "crashed";
+    this.#status = "stopped";
+    if (wasAlive) {
+      try {
+        this.#worker.postMessage({ type: "stop" } satisfies HostToLearner);
+      } catch {
+        // already gone
+      }
+    }
+    await Promise.race([new Promise((r) => this.#worker.once("exit", r)), new Promise((r) => setTimeout(r, 1000))]);
+    await this.#worker.terminate();
+  }
+}
