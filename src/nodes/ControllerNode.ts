@@ -17,7 +17,7 @@
  * cannot change its parameters in place, so what it learned (its matrix and buffers) starts
  * afresh. A change of the rate limit or the source timeout keeps DEP running.
  */
-import { combineLatest, distinctUntilChanged, filter, map, shareReplay, startWith, Subscription, switchMap, tap, withLatestFrom, type Observable } from "rxjs";
+import { combineLatest, filter, map, startWith, Subscription, switchMap, tap, type Observable } from "rxjs";
 import { WallClock, type Clock } from "../core/clock.js";
 import type { ProblemCode, ProblemEvent } from "../core/events.js";
 import { createMuscleCommand, createSensorFrame } from "../core/frames.js";
@@ -27,7 +27,7 @@ import { DEP_DEFAULTS, DEP_NORMALIZATION_AXES, DEP_NORMALIZATIONS, DEP_Q_NORM_SE
 import { CommandLimits } from "../loop/CommandLimits.js";
 import { LoopStats } from "../loop/LoopStats.js";
 import { computeCommand, createCycle, limitCommand, type Cycle } from "../loop/operators.js";
-import { createMatrix, createVector, DIAGNOSTIC_OK, DIAGNOSTIC_WARN, stampToSec } from "../transport/messages.js";
+import { createMatrix, createVector, DIAGNOSTIC_OK, DIAGNOSTIC_WARN, stampToSec, type JointStateMsg } from "../transport/messages.js";
 import { param, type AppliedChange, type NodeParameters, type ParameterValues } from "../transport/parameters.js";
 import { QOS_CONTROL, QOS_DEFAULT, type PeriodicTimer, type TransportNode } from "../transport/Transport.js";
 import { diagnosticArray, epochSec, keyValues, loopStatus } from "./diagnostics.js";
@@ -224,20 +224,29 @@ export class ControllerNode implements TendonNode {
         return false;
       }),
     );
-    const joints$ = latestValue(node.subscribe("sensor_msgs/msg/JointState", TOPICS.jointStates, QOS_CONTROL));
+    // The newest joint state, read by each tick (only the muscle states set the rate).
+    let joints: JointStateMsg | undefined;
+    this.#subs.add(node.subscribe("sensor_msgs/msg/JointState", TOPICS.jointStates, QOS_CONTROL).subscribe((j) => (joints = j)));
     const sources: CommandSource[] = params.values.command_sources.map((name) => ({
       name,
       latest$: latestCommand(node.subscribe("std_msgs/msg/Float64MultiArray", sourceCommandTopic(name), QOS_CONTROL), clock),
     }));
     // Connected now, so that nothing a source sends before the first state is lost.
-    this.#subs.add(joints$.subscribe());
     for (const s of sources) this.#subs.add(s.latest$.subscribe());
 
+    // The names of muscles and joints: a new value only when they change (compared without
+    // allocating: in process the name arrays are the same objects every tick).
+    let lastMuscles: readonly string[] = [];
+    let lastJoints: readonly string[] = [];
     const names$: Observable<Names> = states$.pipe(
-      withLatestFrom(joints$),
-      map(([m, j]) => ({ muscles: m.name, joints: j?.name ?? [] })),
-      distinctUntilChanged((a, b) => sameNames(a.muscles, b.muscles) && sameNames(a.joints, b.joints)),
-      map((n) => ({ muscles: [...n.muscles], joints: [...n.joints] })),
+      filter((m) => {
+        const j = joints?.name ?? NO_NAMES;
+        if (sameNames(m.name, lastMuscles) && sameNames(j, lastJoints)) return false;
+        lastMuscles = m.name;
+        lastJoints = j;
+        return true;
+      }),
+      map(() => ({ muscles: [...lastMuscles], joints: [...lastJoints] })),
     );
     const initial: AppliedChange<ControllerParameterSpecs> = { names: [], values: params.values };
     const configs$ = combineLatest([names$, params.applied$.pipe(startWith(initial))]).pipe(map(([names, change]) => this.#configure(names, change)));
@@ -261,8 +270,7 @@ export class ControllerNode implements TendonNode {
         }
         const nominalPeriodSec = 0.01;
         return states$.pipe(
-          withLatestFrom(joints$),
-          map(([msg, joints]) => {
+          map((msg) => {
             const c = cfg.cycle;
             const f = c.frame;
             c.workStartMs = performance.now();
@@ -420,18 +428,18 @@ export class ControllerNode implements TendonNode {
   }
 }
 
-/** The newest value (undefined before the first), kept connected. */
-function latestValue<T>(source$: Observable<T>): Observable<T | undefined> {
-  return source$.pipe(startWith(undefined), shareReplay({ bufferSize: 1, refCount: false }));
-}
-
 /** Makes `last` (the last command sent) the rate limiter's reference. */
 function primeLimits(limits: CommandLimits, last: Float64Array, spec: RobotSpec): void {
   if (last.length === spec.muscles.length) limits.apply(last.slice(), 0, 0);
 }
 
+const NO_NAMES: readonly string[] = [];
+
 function sameNames(a: readonly string[], b: readonly string[]): boolean {
-  return a.length === b.length && a.every((x, i) => x === b[i]);
+  if (a === b) return true;
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
 }
 
 /** Copies `src` into `dst` when the sizes match; leaves `dst` as it was otherwise (an empty effort array, say). */
