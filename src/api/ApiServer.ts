@@ -3,7 +3,7 @@
  * over a WebSocket with a deadman heartbeat. Node's `http` for the endpoints, `ws` for the socket.
  *
  *   GET  /api/status     owner per group, e-stop state, loop statistics, last command (JSON)
- *   POST /api/estop      latch the e-stop (body, optional: {"reason": "..."})
+ *   POST /api/estop      latch the e-stop (optional ?reason=...)
  *   POST /api/reset      release a latched e-stop
  *   POST /api/stop       end the run: the safe command is written and the process exits
  *   WS   /api/teleop     teleop commands (JSON text frames, see `TeleopMessage`)
@@ -192,24 +192,23 @@ export class ApiServer {
       const known = url.pathname === "/api/status" || post.some((r) => r.endsWith(url.pathname));
       return send(known ? 405 : 404, { error: known ? `${req.method} is not allowed on ${url.pathname}` : `no endpoint ${url.pathname}` });
     }
-    readBody(req, (body) => {
-      const p = this.#pipeline;
-      if (route === "POST /api/stop") {
-        if (!this.#onStop) return send(404, { error: "this run cannot be stopped through the API" });
-        send(202, { stopping: true });
-        this.#onStop();
-        return;
-      }
-      if (!p) return send(503, { ready: false, error: "the pipeline is not running yet" });
-      const arbiter = p.safety.arbiter;
-      if (route === "POST /api/estop") {
-        const reason = typeof body?.reason === "string" ? body.reason : "e-stop requested over HTTP";
-        const latchedNow = arbiter.estop("api", reason);
-        return send(200, { latchedNow, estop: arbiter.estopState });
-      }
-      const released = arbiter.reset("api");
-      return send(200, { released, estop: arbiter.estopState });
-    });
+    const p = this.#pipeline;
+    if (route === "POST /api/stop") {
+      if (!this.#onStop) return send(404, { error: "this run cannot be stopped through the API" });
+      send(202, { stopping: true });
+      this.#onStop();
+      return;
+    }
+    if (!p) return send(503, { ready: false, error: "the pipeline is not running yet" });
+    const arbiter = p.safety.arbiter;
+    if (route === "POST /api/estop") {
+      // Latched as soon as the request line is in, before any body: the reason comes in the query.
+      const reason = url.searchParams.get("reason") ?? "e-stop requested over HTTP";
+      const latchedNow = arbiter.estop("api", reason);
+      return send(200, { latchedNow, estop: arbiter.estopState });
+    }
+    const released = arbiter.reset("api");
+    return send(200, { released, estop: arbiter.estopState });
   }
 
   #upgrade(req: http.IncomingMessage, socket: import("node:stream").Duplex, head: Buffer): void {
@@ -327,22 +326,4 @@ export class ApiServer {
 
 function numberOrNaN(v: unknown): number {
   return typeof v === "number" ? v : Number.NaN;
-}
-
-function readBody(req: http.IncomingMessage, done: (body: Record<string, unknown> | undefined) => void): void {
-  let text = "";
-  req.setEncoding("utf8");
-  req.on("data", (chunk: string) => {
-    if (text.length < 16 * 1024) text += chunk;
-  });
-  req.on("end", () => {
-    let body: Record<string, unknown> | undefined;
-    try {
-      const v: unknown = text.trim() ? JSON.parse(text) : undefined;
-      if (v && typeof v === "object" && !Array.isArray(v)) body = v as Record<string, unknown>;
-    } catch {
-      body = undefined;
-    }
-    done(body);
-  });
 }

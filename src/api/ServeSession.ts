@@ -14,6 +14,7 @@ import type { ArbiterEvent } from "../safety/events.js";
 import { JoyTeleop, readJoyMapping, type JoyMapping } from "../safety/JoyTeleop.js";
 import type { ExtendLoop } from "../safety/loopExtension.js";
 import { SafetyLayer } from "../safety/SafetyLayer.js";
+import { IoPollingTimer } from "../../hardware/IoPollingTimer.js";
 import { ApiServer, type ApiServerOptions } from "./ApiServer.js";
 
 export const DEFAULT_SERVE_PORT = 7400;
@@ -94,13 +95,16 @@ export class ServeSession {
   readonly extendLoop: ExtendLoop = (ctx) => {
     // Without a file, the loop's controller source carries the controller's name ("dep").
     const config = this.#options.safety ?? defaultSafetyConfig(ctx.controllerName);
-    const layer = new SafetyLayer({ spec: ctx.spec, config, clock: ctx.clock });
+    // In real time, a timer that returns to the event loop while it waits for the next tick (no
+    // busy-wait): a WebSocket or HTTP request that arrives then is handled before the tick, not after.
+    const timer = ctx.clock ? new IoPollingTimer() : undefined;
+    const layer = new SafetyLayer({ spec: ctx.spec, config, clock: timer });
     this.#layer = layer;
     const joy = layer.arbiter.sourceIndex(JOY_SOURCE) >= 0 ? new JoyTeleop({ arbiter: layer.arbiter, mapping: this.#options.joyMapping }) : undefined;
     this.server.attach({ safety: layer, joy, problems: () => this.#problems });
     const log = this.#options.log ?? ((l: string) => process.stderr.write(`${l}\n`));
     layer.events$.subscribe((e) => log(describeEvent(e)));
-    return layer.loopOptions();
+    return { ...layer.loopOptions(), timer };
   };
 
   /** For the run's `onLoop`: follows the loop (status, stop). */

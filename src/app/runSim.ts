@@ -77,7 +77,7 @@ export async function runSim(options: SimRunOptions): Promise<SimRunResult> {
       mode: options.realtime ? "realtime" : "lockstep",
       periodSec,
       maxTicks: Number.isFinite(totalTicks) ? totalTicks : undefined,
-      timer,
+      timer: extension?.timer ?? timer,
       stages: extension?.stages,
       limiter: extension?.limiter,
     });

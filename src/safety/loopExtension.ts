@@ -10,10 +10,14 @@ export interface LoopContext {
   readonly spec: RobotSpec;
   readonly periodSec: number;
   readonly controllerName: string;
-  /** The loop's tick clock in real time (its timer); undefined in lockstep (time is the tick's). */
+  /**
+   * The loop's tick clock in real time (its default timer); undefined in lockstep (time is the
+   * tick's). An extension that returns its own `timer` replaces it, and must use that as its clock.
+   */
   readonly clock: Clock | undefined;
 }
 
-export type LoopExtension = Partial<Pick<ControlLoopOptions, "stages" | "limiter">>;
+/** `timer` only in real time (when `clock` is defined). */
+export type LoopExtension = Partial<Pick<ControlLoopOptions, "stages" | "limiter" | "timer">>;
 
 export type ExtendLoop = (context: LoopContext) => LoopExtension;
