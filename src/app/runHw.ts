@@ -13,6 +13,7 @@ import { MuscleBoardBridge, type LinkCounters } from "../../hardware/MuscleBoard
 import type { BoardEvent, HardwareEvent } from "../../hardware/events.js";
 import type { MuscleBoardBridgeOptions } from "../../hardware/options.js";
 import { IoPollingTimer } from "../../hardware/IoPollingTimer.js";
+import type { ExtendLoop } from "../safety/loopExtension.js";
 
 export interface HwRunOptions {
   readonly bridge: MuscleBoardBridgeOptions;
@@ -33,6 +34,8 @@ export interface HwRunOptions {
   /** Called once the loop and the bridge exist (progress display, stop on a signal, fault injection in tests). */
   readonly onLoop?: (loop: ControlLoop, totalTicks: number, bridge: MuscleBoardBridge) => void;
   readonly onEvent?: (event: HardwareEvent) => void;
+  /** Extra stages and limiter for the loop (the safety layer of `--serve`), built once the spec is known. */
+  readonly extendLoop?: ExtendLoop;
 }
 
 export interface HwRunResult {
@@ -77,7 +80,18 @@ export async function runHw(options: HwRunOptions): Promise<HwRunResult> {
     const controller = new DepController({ ...options.dep, outputMapping: "linear" });
     const periodSec = 1 / rateHz;
     const totalTicks = Math.max(1, Math.round(options.durationSec * rateHz));
-    const loop = new ControlLoop({ bridge, controller, mode: "realtime", periodSec, maxTicks: totalTicks, timer: options.timer ?? new IoPollingTimer() });
+    const timer = options.timer ?? new IoPollingTimer();
+    const extension = options.extendLoop?.({ spec, periodSec, controllerName: controller.name, clock: timer });
+    const loop = new ControlLoop({
+      bridge,
+      controller,
+      mode: "realtime",
+      periodSec,
+      maxTicks: Number.isFinite(totalTicks) ? totalTicks : undefined,
+      timer: extension?.timer ?? timer,
+      stages: extension?.stages,
+      limiter: extension?.limiter,
+    });
     const bins = options.coverageBins ?? 20;
     const coverage = spec.joints.length > 0 ? new JointCoverage(spec.joints, { bins }) : undefined;
     const sub = loop.cycles$.subscribe((c) => {

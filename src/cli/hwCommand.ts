@@ -13,9 +13,10 @@ import type { LinkCounters } from "../../hardware/MuscleBoardBridge.js";
 import { COMMAND_MODES, type CommandModeName, type MuscleBoardBridgeOptions } from "../../hardware/options.js";
 import { UsageError } from "./errors.js";
 import { nonNegativeInteger, oneOf, positiveInteger, positiveNumber } from "./parse.js";
+import { addServeOptions, servePort, ServeSession, type ServeFlags } from "../api/ServeSession.js";
 import { formatSummary, jsonSummary, readParamsFile } from "./simCommand.js";
 
-interface HwFlags {
+interface HwFlags extends ServeFlags {
   port: string[];
   boards: string[];
   config?: string;
@@ -35,7 +36,7 @@ interface HwFlags {
 }
 
 export function registerHwCommand(program: Command): void {
-  program
+  const hw = program
     .command("hw")
     .description("explore muscle boards with DEP over serial ports (try it with `tendon board-sim`)")
     .option("--port <path>", "serial device of the boards (repeat for several ports)", collect, [])
@@ -53,10 +54,10 @@ export function registerHwCommand(program: Command): void {
     .option("--board-watchdog-ms <ms>", "boards turn their muscles off after this long without a command (default 100)", positiveInteger("--board-watchdog-ms"))
     .option("--bins <n>", "cells per joint of the coverage grid", positiveInteger("--bins"), 20)
     .option("--json", "end stdout with one line of JSON summary", false)
-    .option("--no-progress", "no status line on stderr")
-    .action(async (flags: HwFlags) => {
-      await hwAction(flags);
-    });
+    .option("--no-progress", "no status line on stderr");
+  addServeOptions(hw).action(async (flags: HwFlags, cmd: Command) => {
+    await hwAction(flags, cmd.getOptionValueSource("duration") !== "default");
+  });
 }
 
 function collect(value: string, previous: string[]): string[] {
@@ -116,10 +117,15 @@ function parseIds(text: string): number[] {
   return ids;
 }
 
-async function hwAction(flags: HwFlags): Promise<void> {
+async function hwAction(flags: HwFlags, durationGiven: boolean): Promise<void> {
   const bridge = hwBridgeOptions(flags);
   const depParams = flags.params ? readParamsFile(flags.params) : undefined;
   if (flags.min !== undefined && flags.max !== undefined && !(flags.min <= flags.max)) throw new UsageError(`--min ${flags.min} is above --max ${flags.max}`);
+  // --serve: the API on this run, until stopped unless a duration is given.
+  const port = flags.serve === undefined ? undefined : servePort(flags.serve);
+  if (typeof port === "string") throw new UsageError(port);
+  const serve = port === undefined ? undefined : await ServeSession.fromFlags(flags, port);
+  const durationSec = serve && !durationGiven ? Infinity : flags.duration;
   let stopLoop: (() => void) | undefined;
   let interrupted = false;
   const onSignal = (): void => {
@@ -132,18 +138,20 @@ async function hwAction(flags: HwFlags): Promise<void> {
   let timer: NodeJS.Timeout | undefined;
   let run: HwRunResult;
   try {
-    if (flags.progress && !flags.json && !tty) process.stderr.write(`hw: running DEP on the boards for ${flags.duration} s...\n`);
+    if (flags.progress && !flags.json && !tty && !serve) process.stderr.write(`hw: running DEP on the boards for ${flags.duration} s...\n`);
     run = await runHw({
       bridge,
       dep: { preset: flags.preset, params: depParams },
-      durationSec: flags.duration,
+      durationSec,
+      extendLoop: serve?.extendLoop,
       rateHz: flags.rate,
       seed: flags.seed,
       coverageBins: flags.bins,
       onLoop: (loop: ControlLoop, totalTicks, b) => {
         stopLoop = () => loop.stop();
+        serve?.attachLoop(loop);
         if (interrupted) loop.stop();
-        if (!tty) return;
+        if (!tty || serve) return;
         timer = setInterval(() => {
           const c = b.linkCounters();
           process.stderr.write(
@@ -153,6 +161,7 @@ async function hwAction(flags: HwFlags): Promise<void> {
       },
     });
   } finally {
+    await serve?.close();
     if (timer) {
       clearInterval(timer);
       process.stderr.write("\r\x1b[K");
