@@ -1,0 +1,174 @@
+/**
+ * The ROS 2 profile's topics for a run that drives its control loop directly (`tendon sim`,
+ * `tendon hw`): every tick becomes the messages the bridge and controller nodes would publish,
+ * with the same names, types, QoS and shapes (src/nodes/topics.ts, src/transport/messages.ts):
+ *
+ *   /clock (a simulator), /joint_states, /muscle_states, /muscle_commands/<controller> (the
+ *   controller's own command, before arbitration and limits), /muscle_commands (the command
+ *   written), /transitions, /dep/matrix (every `matrixPeriodSec`), /diagnostics (every
+ *   `diagnosticsPeriodSec`, loop time).
+ *
+ * Messages are preallocated and refilled every tick; sinks encode or copy them at once. Log times
+ * are the tick's time on the loop's clock (simulated time in lockstep), after each sink's origin.
+ */
+import { map, type OperatorFunction } from "rxjs";
+import type { RobotSpec } from "../core/spec.js";
+import type { LoopStatsSummary } from "../loop/LoopStats.js";
+import type { Cycle } from "../loop/operators.js";
+import { diagnosticArray, loopStatus } from "../nodes/diagnostics.js";
+import { sourceCommandTopic, TOPICS, TRANSITION_FIELDS } from "../nodes/topics.js";
+import { createClock, createJointState, createMatrix, createVector, setStamp, type MessageTypeName } from "../transport/messages.js";
+import { QOS_CONTROL, QOS_DEFAULT, type QosProfile } from "../transport/Transport.js";
+import type { TopicSink } from "./TopicSink.js";
+
+export interface LoopTopicsOptions {
+  readonly spec: RobotSpec;
+  readonly controllerName: string;
+  /** The controller's matrix (row-major n x n), for /dep/matrix; absent: no /dep/matrix. */
+  readonly matrix?: () => Float64Array;
+  /** Loop statistics for /diagnostics; absent: no /diagnostics. */
+  readonly stats?: () => LoopStatsSummary;
+  /** A simulator: /clock is published and stamps are loop time; otherwise stamps are wall time. */
+  readonly simulated: boolean;
+  /** Wall time (s since the epoch) of loop time 0, for the stamps of a run on hardware. */
+  readonly epochOffsetSec?: number;
+  readonly matrixPeriodSec?: number;
+  readonly diagnosticsPeriodSec?: number;
+  /** Extra key/values for the diagnostics status (mode, rate). */
+  readonly diagnosticsExtra?: Readonly<Record<string, string | number | boolean>>;
+}
+
+/** Periods are compared with this slack: tick times are sums of periods and carry rounding. */
+const EPS_SEC = 1e-9;
+
+interface Topic {
+  readonly name: string;
+  readonly type: MessageTypeName;
+  readonly qos: QosProfile;
+}
+
+export class LoopTopics {
+  readonly #o: LoopTopicsOptions;
+  readonly #sinks: { sink: TopicSink; ids: number[] }[] = [];
+  readonly #topics: Topic[];
+  readonly #clock = createClock();
+  readonly #joints;
+  readonly #muscles;
+  readonly #command;
+  readonly #own;
+  readonly #transitions;
+  readonly #matrix;
+  readonly #ownValues: Float64Array;
+  #ownValid = false;
+  #lastMatrixSec = -Infinity;
+  #lastDiagnosticsSec = -Infinity;
+
+  constructor(options: LoopTopicsOptions) {
+    this.#o = options;
+    const spec = options.spec;
+    const n = spec.muscles.length;
+    this.#joints = createJointState(
+      spec.joints.map((j) => j.name),
+      { effort: false },
+    );
+    this.#muscles = createJointState(spec.muscles.map((m) => m.name));
+    this.#command = createVector(n);
+    this.#own = createVector(n);
+    this.#ownValues = this.#own.data;
+    this.#transitions = createMatrix(n, TRANSITION_FIELDS.length, "muscle", TRANSITION_FIELDS.join("|"));
+    this.#matrix = createMatrix(n, n, "motor", "sensor");
+    const topics: Topic[] = [];
+    if (options.simulated) topics.push({ name: TOPICS.clock, type: "rosgraph_msgs/msg/Clock", qos: QOS_CONTROL });
+    topics.push(
+      { name: TOPICS.jointStates, type: "sensor_msgs/msg/JointState", qos: QOS_CONTROL },
+      { name: TOPICS.muscleStates, type: "sensor_msgs/msg/JointState", qos: QOS_CONTROL },
+      { name: sourceCommandTopic(options.controllerName), type: "std_msgs/msg/Float64MultiArray", qos: QOS_CONTROL },
+      { name: TOPICS.muscleCommands, type: "std_msgs/msg/Float64MultiArray", qos: QOS_CONTROL },
+      { name: TOPICS.transitions, type: "std_msgs/msg/Float64MultiArray", qos: QOS_CONTROL },
+    );
+    if (options.matrix) topics.push({ name: TOPICS.depMatrix, type: "std_msgs/msg/Float64MultiArray", qos: QOS_DEFAULT });
+    if (options.stats) topics.push({ name: TOPICS.diagnostics, type: "diagnostic_msgs/msg/DiagnosticArray", qos: QOS_DEFAULT });
+    this.#topics = topics;
+  }
+
+  /** The topics this run publishes, in order. */
+  get topics(): readonly Topic[] {
+    return this.#topics;
+  }
+
+  /** Adds a sink: every topic is advertised on it now. */
+  addSink(sink: TopicSink): void {
+    this.#sinks.push({ sink, ids: this.#topics.map((t) => sink.advertise(t.name, t.type, t.qos)) });
+  }
+
+  /**
+   * A stage to run right after the controller (before arbitration): keeps the controller's own
+   * command of the tick for /muscle_commands/<controller>.
+   */
+  controllerStage(): OperatorFunction<Cycle, Cycle> {
+    const name = this.#o.controllerName;
+    return map((c: Cycle) => {
+      this.#ownValid = c.source === name;
+      if (this.#ownValid) this.#ownValues.set(c.command.values);
+      return c;
+    });
+  }
+
+  /** Publishes one completed cycle to every sink (call from the loop's `cycles$`). */
+  onCycle(c: Cycle): void {
+    if (this.#sinks.length === 0) return;
+    const o = this.#o;
+    const f = c.frame;
+    const tSec = c.tick.startSec;
+    const timeNs = tSec * 1e9;
+    const stampSec = o.simulated ? tSec : (o.epochOffsetSec ?? 0) + tSec;
+    const joints = this.#joints;
+    setStamp(joints.header.stamp, stampSec);
+    joints.position.set(f.jointAngleRad);
+    joints.velocity.set(f.jointVelocityRadps);
+    const muscles = this.#muscles;
+    muscles.header.stamp.sec = joints.header.stamp.sec;
+    muscles.header.stamp.nanosec = joints.header.stamp.nanosec;
+    muscles.position.set(f.muscleLengthM);
+    muscles.velocity.set(f.muscleVelocityMps);
+    muscles.effort.set(f.muscleForceN);
+    this.#command.data.set(c.command.values);
+    const tr = this.#transitions.data;
+    const k = TRANSITION_FIELDS.length;
+    for (let i = 0; i < f.muscleLengthM.length; i++) {
+      tr[i * k] = f.muscleLengthM[i];
+      tr[i * k + 1] = f.muscleVelocityMps[i];
+      tr[i * k + 2] = f.muscleForceN[i];
+      tr[i * k + 3] = c.command.values[i];
+    }
+    const sendMatrix = o.matrix !== undefined && tSec - this.#lastMatrixSec >= (o.matrixPeriodSec ?? 0.1) - EPS_SEC;
+    if (sendMatrix) {
+      this.#lastMatrixSec = tSec;
+      this.#matrix.data.set(o.matrix!());
+    }
+    let diagnostics: ReturnType<typeof diagnosticArray> | undefined;
+    if (o.stats && tSec - this.#lastDiagnosticsSec >= (o.diagnosticsPeriodSec ?? 1) - EPS_SEC) {
+      this.#lastDiagnosticsSec = tSec;
+      diagnostics = diagnosticArray(stampSec, [loopStatus("control loop", o.spec.name, o.stats(), o.diagnosticsExtra)]);
+    }
+    if (o.simulated) setStamp(this.#clock.clock, tSec);
+    for (const { sink, ids } of this.#sinks) {
+      let i = 0;
+      if (o.simulated) sink.write(ids[i++], this.#clock, timeNs);
+      sink.write(ids[i++], joints, timeNs);
+      sink.write(ids[i++], muscles, timeNs);
+      const own = ids[i++];
+      if (this.#ownValid) sink.write(own, this.#own, timeNs);
+      sink.write(ids[i++], this.#command, timeNs);
+      sink.write(ids[i++], this.#transitions, timeNs);
+      if (o.matrix) {
+        const id = ids[i++];
+        if (sendMatrix) sink.write(id, this.#matrix, timeNs);
+      }
+      if (o.stats) {
+        const id = ids[i++];
+        if (diagnostics) sink.write(id, diagnostics, timeNs);
+      }
+    }
+  }
+}
