@@ -126,14 +126,22 @@ export class BoardPort {
     }
   }
 
-  /** Broadcasts IDENTIFY requests for `ms` and adopts every board that answers. */
-  async discover(ms: number): Promise<void> {
+  /**
+   * Broadcasts IDENTIFY requests and adopts every board that answers: until `ms` after the first
+   * answer (others may follow), or `timeoutMs` without any.
+   */
+  async discover(ms: number, timeoutMs: number): Promise<void> {
     this.#discovering = true;
-    const end = this.#host.nowMs() + ms;
+    const start = this.#host.nowMs();
+    let first: number | undefined;
     try {
-      while (this.#host.nowMs() < end && !this.#shutdown) {
+      for (;;) {
+        const now = this.#host.nowMs();
+        if (first === undefined && this.boards.size > 0) first = now;
+        const end = first !== undefined ? first + ms : start + timeoutMs;
+        if (now >= end || this.#shutdown) break;
         this.#sendBroadcast({ type: "identify_request" });
-        await sleep(Math.min(this.#host.timing.retryMs, Math.max(1, end - this.#host.nowMs())));
+        await sleep(Math.min(this.#host.timing.retryMs, Math.max(1, end - now)));
       }
     } finally {
       this.#discovering = false;

@@ -181,9 +181,9 @@ export class MuscleBoardBridge implements Bridge {
         if (!(await p.open())) throw new Error(`cannot open ${p.path}: ${p.lastError}`);
       }
       this.#timer = setInterval(() => this.#housekeeping(), t.housekeepingMs);
-      await Promise.all(this.#ports.filter((p) => p.boards.size === 0).map((p) => p.discover(t.discoverMs)));
+      await Promise.all(this.#ports.filter((p) => p.boards.size === 0).map((p) => p.discover(t.discoverMs, t.configureTimeoutMs)));
       for (const p of this.#ports) {
-        if (p.boards.size === 0) throw new Error(`no muscle board answered on ${p.path} within ${t.discoverMs} ms`);
+        if (p.boards.size === 0) throw new Error(`no muscle board answered on ${p.path} within ${t.configureTimeoutMs} ms`);
       }
       const deadline = this.#clock.nowSec() * 1000 + t.configureTimeoutMs;
       for (;;) {

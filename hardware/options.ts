@@ -60,7 +60,7 @@ export interface MuscleBoardBridgeOptions {
   readonly retryMs?: number;
   /** configure() fails when a board is not ready after this long (ms). Default 5000. */
   readonly configureTimeoutMs?: number;
-  /** How long configure() listens for boards when a port lists none (ms). Default 300. */
+  /** When a port lists no boards, configure() listens for more answers this long after the first (ms). Default 300. */
   readonly discoverMs?: number;
   /** Heartbeat period while no commands flow (ms). Default 50. */
   readonly heartbeatMs?: number;
