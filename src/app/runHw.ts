@@ -81,7 +81,7 @@ export async function runHw(options: HwRunOptions): Promise<HwRunResult> {
     const periodSec = 1 / rateHz;
     const totalTicks = Math.max(1, Math.round(options.durationSec * rateHz));
     const timer = options.timer ?? new IoPollingTimer();
-    const extension = options.extendLoop?.({ spec, periodSec, controllerName: controller.name, clock: timer });
+    const extension = options.extendLoop?.({ spec, periodSec, controllerName: controller.name, controller, clock: timer });
     const loop = new ControlLoop({
       bridge,
       controller,

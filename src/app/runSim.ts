@@ -70,7 +70,7 @@ export async function runSim(options: SimRunOptions): Promise<SimRunResult> {
     const periodSec = bridge.controlPeriodSec;
     const totalTicks = Math.max(1, Math.round(options.durationSec / periodSec));
     const timer = options.realtime ? new NodeTimer() : undefined;
-    const extension = options.extendLoop?.({ spec, periodSec, controllerName: controller.name, clock: timer });
+    const extension = options.extendLoop?.({ spec, periodSec, controllerName: controller.name, controller, clock: timer });
     const loop = new ControlLoop({
       bridge,
       controller,
