@@ -73,6 +73,9 @@ export type TeleopMessage =
   | { type: "estop"; reason?: string }
   | { type: "reset" };
 
+/** An extra route handler (see `ApiServer.mount`). */
+export type MountedHandler = (req: http.IncomingMessage, res: http.ServerResponse, url: URL, authorized: boolean) => boolean;
+
 const LOOPBACK = /^(127\.\d+\.\d+\.\d+|::1|localhost|::ffff:127\.\d+\.\d+\.\d+)$/;
 
 export function isLoopback(host: string): boolean {
@@ -87,6 +90,7 @@ export class ApiServer {
   readonly #token: Buffer | undefined;
   readonly #onStop: (() => void) | undefined;
   readonly #recent: ArbiterEvent[] = [];
+  readonly #mounts: MountedHandler[] = [];
   #pipeline: ApiPipeline | undefined;
   #events: Subscription | undefined;
   #closed = false;
@@ -135,6 +139,15 @@ export class ApiServer {
     });
   }
 
+  /**
+   * Adds routes outside /api/ (the dashboard's page and feed): `handler` returns true for a
+   * request it answered. It is told whether the request carried the token, and must refuse data
+   * to one that did not.
+   */
+  mount(handler: MountedHandler): void {
+    this.#mounts.push(handler);
+  }
+
   /** Closes every connection and stops listening. Idempotent. */
   async close(): Promise<void> {
     if (this.#closed) return;
@@ -181,7 +194,10 @@ export class ApiServer {
       res.writeHead(code, { "content-type": "application/json", "cache-control": "no-store" });
       res.end(`${text}\n`);
     };
-    if (!this.#authorized(req, url)) return send(401, { error: "a valid token is required (Authorization: Bearer TOKEN)" });
+    const authorized = this.#authorized(req, url);
+    // Extra routes (the dashboard) outside /api/; they decide what needs the token themselves.
+    if (!url.pathname.startsWith("/api/")) for (const handler of this.#mounts) if (handler(req, res, url, authorized)) return;
+    if (!authorized) return send(401, { error: "a valid token is required (Authorization: Bearer TOKEN)" });
     const route = `${req.method} ${url.pathname}`;
     if (route === "GET /api/status") {
       const s = this.status();
