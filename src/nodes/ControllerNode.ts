@@ -4,9 +4,11 @@
  *
  * Per state message: fill a sensor frame (muscles from /muscle_states, joints from the newest
  * /joint_states) -> DEP (`computeCommand`) -> publish DEP's own command on /muscle_commands/dep ->
- * per-source overrides (`sourceOverride`: /muscle_commands/teleop, ...) -> `limitCommand` ->
- * publish /muscle_commands, /transitions and, every `matrix_period_sec`, /dep/matrix. The loop's
- * operators and `CommandLimits` are reused as they are.
+ * the arbiter (src/safety: per-source commands /muscle_commands/teleop, ... by priority with
+ * timeouts, the latched e-stop of /estop until /estop_reset, the rate-limited hand-over) ->
+ * `limitCommand` -> publish /muscle_commands, /transitions and, every `matrix_period_sec`,
+ * /dep/matrix. The owner of each muscle group is published on /arbiter/owners (latched, on every
+ * change) and every switch on /arbiter/events. The loop's operators and `CommandLimits` are reused.
  *
  * The robot spec comes from the messages: muscle names from /muscle_states, joint names from
  * /joint_states, command range and unit from parameters. The first state message (and the first
@@ -29,9 +31,13 @@ import { LoopStats } from "../loop/LoopStats.js";
 import { computeCommand, createCycle, limitCommand, type Cycle } from "../loop/operators.js";
 import { createMatrix, createVector, DIAGNOSTIC_OK, DIAGNOSTIC_WARN, stampToSec, type JointStateMsg } from "../transport/messages.js";
 import { param, type AppliedChange, type NodeParameters, type ParameterValues } from "../transport/parameters.js";
-import { QOS_CONTROL, QOS_DEFAULT, type PeriodicTimer, type TransportNode } from "../transport/Transport.js";
+import { QOS_CONTROL, QOS_DEFAULT, QOS_LATCHED, type PeriodicTimer, type Publisher, type TransportNode } from "../transport/Transport.js";
+import type { StringMsg } from "../transport/messages.js";
 import { diagnosticArray, epochSec, keyValues, loopStatus } from "./diagnostics.js";
-import { latestCommand, sourceOverride, type CommandSource } from "./sourceOverride.js";
+import { latestCommand, type CommandSource, type LatestCommand } from "./sourceOverride.js";
+import { Arbiter, type SafeMode } from "../safety/Arbiter.js";
+import { arbitrate } from "../safety/arbitrate.js";
+import type { ArbiterEvent } from "../safety/events.js";
 import type { TendonNode } from "./TendonNode.js";
 import { sourceCommandTopic, TOPICS, TRANSITION_FIELDS } from "./topics.js";
 
@@ -91,6 +97,13 @@ export function controllerParameterSpecs(preset: Readonly<DepParams> = DEP_DEFAU
       description: "per-source command topics /muscle_commands/<source> that override DEP while fresh, highest priority first",
     }),
     source_timeout_sec: param.double("source_timeout_sec", { default: 0.5, min: 0, exclusiveMin: true, description: "a source's command counts as fresh for this long after it arrived (s, wall time)" }),
+    transition_sec: param.double("transition_sec", {
+      default: 0.5,
+      min: 0,
+      readOnly: true,
+      description: "hand-over ramp: a switch of command source crosses the whole command range in at most this long (s); 0: no ramp",
+    }),
+    safe_mode: param.string("safe_mode", { default: "zero", choices: ["zero", "hold"], readOnly: true, description: "command of a muscle group no source wins: zero (the safe command) or hold (the last command)" }),
     matrix_period_sec: param.double("matrix_period_sec", { default: 0.1, min: 0, description: "period of /dep/matrix (s of the states' stamps); 0 switches it off" }),
     publish_transitions: param.bool("publish_transitions", { default: true, description: "publish /transitions (what each tick saw and sent) for the learner" }),
     diagnostics_period_sec: param.double("diagnostics_period_sec", { default: 1, min: 0, exclusiveMin: true, readOnly: true, description: "period of /diagnostics (s)" }),
@@ -141,6 +154,7 @@ interface Config {
   readonly controller: DepController;
   readonly limits: CommandLimits;
   readonly cycle: Cycle;
+  readonly arbiter: Arbiter;
 }
 
 export interface ControllerNodeOptions {
@@ -169,6 +183,11 @@ export class ControllerNode implements TendonNode {
   #publishDiagnostics: (() => void) | undefined;
   #restarts = 0;
   #stopped = false;
+  #ownersPub: Publisher<StringMsg> | undefined;
+  #eventsPub: Publisher<StringMsg> | undefined;
+  #arbiterSub: Subscription | undefined;
+  #watched: Arbiter | undefined;
+  #estopBeforeConfig = false;
 
   constructor(options: ControllerNodeOptions) {
     this.#o = options;
@@ -181,6 +200,11 @@ export class ControllerNode implements TendonNode {
   /** The current DEP controller (after the first state message). */
   get controller(): DepController | undefined {
     return this.#config?.controller;
+  }
+
+  /** The arbiter of the current configuration (after the first state message). */
+  get arbiter(): Arbiter | undefined {
+    return this.#config?.arbiter;
   }
 
   /** Ticks per command source ("dep", "teleop", "safe", ...). */
@@ -215,6 +239,23 @@ export class ControllerNode implements TendonNode {
     const transitionsPub = node.createPublisher("std_msgs/msg/Float64MultiArray", TOPICS.transitions, QOS_CONTROL);
     const matrixPub = node.createPublisher("std_msgs/msg/Float64MultiArray", TOPICS.depMatrix, QOS_DEFAULT);
     const diagPub = node.createPublisher("diagnostic_msgs/msg/DiagnosticArray", TOPICS.diagnostics, QOS_DEFAULT);
+    this.#ownersPub = node.createPublisher("std_msgs/msg/String", TOPICS.arbiterOwners, QOS_LATCHED);
+    this.#eventsPub = node.createPublisher("std_msgs/msg/String", TOPICS.arbiterEvents, QOS_DEFAULT);
+    this.#subs.add(
+      node.subscribe("std_msgs/msg/Bool", TOPICS.estop, QOS_DEFAULT).subscribe((m) => {
+        if (!m.data) return;
+        const arbiter = this.#config?.arbiter;
+        if (arbiter) arbiter.estop("ros", `true on ${TOPICS.estop}`);
+        else this.#estopBeforeConfig = true;
+      }),
+    );
+    this.#subs.add(
+      node.subscribe("std_msgs/msg/Bool", TOPICS.estopReset, QOS_DEFAULT).subscribe((m) => {
+        if (!m.data) return;
+        this.#estopBeforeConfig = false;
+        this.#config?.arbiter.reset("ros");
+      }),
+    );
 
     let malformed = 0;
     const states$ = node.subscribe("sensor_msgs/msg/JointState", TOPICS.muscleStates, QOS_CONTROL).pipe(
@@ -231,8 +272,10 @@ export class ControllerNode implements TendonNode {
       name,
       latest$: latestCommand(node.subscribe("std_msgs/msg/Float64MultiArray", sourceCommandTopic(name), QOS_CONTROL), clock),
     }));
-    // Connected now, so that nothing a source sends before the first state is lost.
-    for (const s of sources) this.#subs.add(s.latest$.subscribe());
+    // Connected now, so that nothing a source sends before the first state is lost; each tick
+    // reads the newest command of every source from here.
+    const latest: (LatestCommand | undefined)[] = sources.map(() => undefined);
+    sources.forEach((s, k) => this.#subs.add(s.latest$.subscribe((l) => (latest[k] = l))));
 
     // The names of muscles and joints: a new value only when they change (compared without
     // allocating: in process the name arrays are the same objects every tick).
@@ -269,6 +312,8 @@ export class ControllerNode implements TendonNode {
           matrixMsg = createMatrix(n, n, "motor", "sensor");
         }
         const nominalPeriodSec = 0.01;
+        const fed = sources.map(() => 0);
+        this.#watchArbiter(cfg.arbiter);
         return states$.pipe(
           map((msg) => {
             const c = cfg.cycle;
@@ -304,7 +349,16 @@ export class ControllerNode implements TendonNode {
             depMsg.data.set(c.command.values);
             depPub.publish(depMsg);
           }),
-          sourceOverride(sources, clock, () => params.values.source_timeout_sec),
+          // New commands of each source since the last tick, stamped when they arrived.
+          tap(() => {
+            for (let k = 0; k < latest.length; k++) {
+              const l = latest[k];
+              if (!l || l.count === fed[k] || l.data.length !== n) continue;
+              fed[k] = l.count;
+              cfg.arbiter.submitMuscles(sources[k].name, l.data, undefined, l.atSec);
+            }
+          }),
+          arbitrate(cfg.arbiter, cfg.limits, { clock }),
           limitCommand(cfg.limits, onProblem),
         );
       }),
@@ -361,6 +415,7 @@ export class ControllerNode implements TendonNode {
       const limits = new CommandLimits(prev.spec, { maxRatePerSec: v.max_rate_per_sec > 0 ? v.max_rate_per_sec : Infinity });
       // The rate limiter starts from the last command sent, so the change makes no jump.
       primeLimits(limits, prev.cycle.command.values, prev.spec);
+      for (const name of v.command_sources) prev.arbiter.setSourceTimeout(name, v.source_timeout_sec);
       config = { ...prev, limits };
     } else {
       const spec: RobotSpec = {
@@ -385,10 +440,52 @@ export class ControllerNode implements TendonNode {
       } else {
         this.#node.log("info", `configured for ${names.muscles.length} muscles (${names.muscles.join(", ")}), ${names.joints.length} joints`);
       }
-      config = { names, spec, controller, limits, cycle };
+      const arbiter = new Arbiter({
+        spec,
+        sources: [
+          // command_sources lists the highest priority first; DEP (this node's controller) is last.
+          ...v.command_sources.map((name, k) => ({ name, priority: Math.max(1, 200 - k), timeoutSec: v.source_timeout_sec })),
+          { name: controller.name, priority: 0, timeoutSec: 0, controller: true },
+        ],
+        safeMode: v.safe_mode as SafeMode,
+        transitionSec: v.transition_sec,
+        clock: this.#clock,
+      });
+      // A latched e-stop survives a restart of DEP; one that came before the first state applies now.
+      const latched = prev?.arbiter.estopState;
+      if (latched?.latched) arbiter.estop(latched.by, latched.reason);
+      else if (this.#estopBeforeConfig) arbiter.estop("ros", `true on ${TOPICS.estop}`);
+      this.#estopBeforeConfig = false;
+      prev?.arbiter.dispose();
+      config = { names, spec, controller, limits, cycle, arbiter };
     }
     this.#config = config;
     return config;
+  }
+
+  /** Publishes the arbiter's events, and its owners after each change. */
+  #watchArbiter(arbiter: Arbiter): void {
+    if (this.#watched === arbiter) return;
+    this.#watched = arbiter;
+    this.#arbiterSub?.unsubscribe();
+    const publishOwners = (): void => {
+      this.#ownersPub?.publish({ data: JSON.stringify(Object.fromEntries(arbiter.groups.names.map((g, i) => [g, arbiter.owners[i]]))) });
+    };
+    let pending = false;
+    this.#arbiterSub = arbiter.events$.subscribe((e: ArbiterEvent) => {
+      this.#eventsPub?.publish({ data: JSON.stringify(e) });
+      if (e.type === "estop") this.#node.log("warn", `e-stop latched by ${e.by}: ${e.reason}`);
+      else if (e.type === "estop_reset") this.#node.log("info", `e-stop reset by ${e.by}`);
+      // Owner events come group by group within a tick: publish once all are in.
+      if (e.type === "owner" && !pending) {
+        pending = true;
+        queueMicrotask(() => {
+          pending = false;
+          publishOwners();
+        });
+      }
+    });
+    publishOwners();
   }
 
   #diagnostics() {
@@ -419,6 +516,7 @@ export class ControllerNode implements TendonNode {
     this.#stopped = true;
     this.#diagnosticsTimer?.cancel();
     this.#subs.unsubscribe();
+    this.#arbiterSub?.unsubscribe();
     try {
       this.#publishSafe?.();
       this.#publishDiagnostics?.();

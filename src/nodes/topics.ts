@@ -19,6 +19,14 @@ export const TOPICS = {
   transitions: "/transitions",
   /** sensor_msgs/Joy: a joystick. */
   joy: "/joy",
+  /** std_msgs/Bool: true latches the e-stop in the controller's arbiter (every muscle to its safe command). */
+  estop: "/estop",
+  /** std_msgs/Bool: true releases a latched e-stop. */
+  estopReset: "/estop_reset",
+  /** std_msgs/String, latched: JSON {group: owner} of the controller's arbiter, on every change. */
+  arbiterOwners: "/arbiter/owners",
+  /** std_msgs/String: every arbiter event (owner switch, e-stop, reset, hand-over done) as JSON. */
+  arbiterEvents: "/arbiter/events",
   /** std_msgs/Float64MultiArray: policy parameters from the learner (nothing is published until a policy exists). */
   policy: "/policy",
 } as const;

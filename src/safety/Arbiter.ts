@@ -225,13 +225,14 @@ export class Arbiter {
 
   /**
    * A command from `source` for every muscle (`values` indexed like the spec), taking the groups
-   * listed (default: all). Values of muscles outside those groups are ignored.
+   * listed (default: all). Values of muscles outside those groups are ignored. `atSec`: when it
+   * arrived, if not now (a command kept by the caller until the tick).
    */
-  submitMuscles(source: number | string, values: ArrayLike<number>, groups?: readonly number[]): void {
+  submitMuscles(source: number | string, values: ArrayLike<number>, groups?: readonly number[], atSec?: number): void {
     const s = this.#source(source);
     if (values.length !== this.#n) throw new RangeError(`a command needs ${this.#n} values (one per muscle); got ${values.length}`);
     const target = this.#values[s];
-    const now = this.nowSec();
+    const now = atSec ?? this.nowSec();
     let finite = true;
     const take = (g: number): void => {
       for (const i of this.groups.muscles[g]) {
@@ -326,6 +327,13 @@ export class Arbiter {
       requestedSec: this.#estopRequestedSec,
       appliedSec: this.#estopAppliedSec,
     };
+  }
+
+  /** Changes a source's timeout (s; 0: never expires), from the next tick. */
+  setSourceTimeout(source: number | string, timeoutSec: number): void {
+    const s = this.#source(source);
+    if (!(timeoutSec >= 0) || !Number.isFinite(timeoutSec)) throw new RangeError(`timeout must be a number of seconds >= 0, got ${timeoutSec}`);
+    (this.sources as SourceConfig[])[s] = { ...this.sources[s], timeoutSec };
   }
 
   // --- the tick ---

@@ -85,6 +85,16 @@ export interface JoyMsg {
   buttons: Int32Array;
 }
 
+/** std_msgs/msg/Bool: e-stop and reset requests (/estop, /estop_reset), arbitration locks. */
+export interface BoolMsg {
+  data: boolean;
+}
+
+/** std_msgs/msg/String: the arbiter's owners and events, as JSON text. */
+export interface StringMsg {
+  data: string;
+}
+
 /** Every message type tendon uses, by its ROS 2 name. */
 export interface MessageTypes {
   "sensor_msgs/msg/JointState": JointStateMsg;
@@ -92,6 +102,8 @@ export interface MessageTypes {
   "std_msgs/msg/Float64MultiArray": Float64MultiArrayMsg;
   "diagnostic_msgs/msg/DiagnosticArray": DiagnosticArrayMsg;
   "rosgraph_msgs/msg/Clock": ClockMsg;
+  "std_msgs/msg/Bool": BoolMsg;
+  "std_msgs/msg/String": StringMsg;
 }
 
 export type MessageTypeName = keyof MessageTypes;

@@ -157,7 +157,7 @@ export class QoS {
 }
 
 // Message types: field kinds, so that publishing checks shapes and delivery builds typed arrays.
-type Field = "string" | "uint" | "int" | "byte" | "float64[]" | "float32[]" | "int32[]" | "string[]" | { msg: Shape } | { array: Shape };
+type Field = "string" | "bool" | "uint" | "int" | "byte" | "float64[]" | "float32[]" | "int32[]" | "string[]" | { msg: Shape } | { array: Shape };
 interface Shape {
   readonly [field: string]: Field;
 }
@@ -175,6 +175,8 @@ export const MESSAGE_SHAPES: Readonly<Record<string, Shape>> = {
     status: { array: { level: "byte", name: "string", message: "string", hardware_id: "string", values: { array: { key: "string", value: "string" } } } },
   },
   "rosgraph_msgs/msg/Clock": { clock: { msg: TIME } },
+  "std_msgs/msg/Bool": { data: "bool" },
+  "std_msgs/msg/String": { data: "string" },
 };
 
 /** Checks `value` against `shape` and returns the copy a subscriber receives (throws like a failed serialization). */
@@ -196,6 +198,10 @@ function convert(shape: Shape, value: unknown, typed: boolean, path: string): Re
     switch (field) {
       case "string":
         if (typeof x !== "string") throw new TypeError(`${where}: expected a string`);
+        out[name] = x;
+        break;
+      case "bool":
+        if (typeof x !== "boolean") throw new TypeError(`${where}: expected a bool`);
         out[name] = x;
         break;
       case "uint":

@@ -115,7 +115,8 @@ describe("nodes composed in one process", function () {
     let joy: (buttons: number[], axes: number[]) => void;
 
     beforeEach(async () => {
-      transport = new InProcessTransport({ log: quiet, parameters: new Map([["teleop", { muscles: 3 }]]) });
+      // transition_sec 0: a source's command is written as is from its first tick (no hand-over ramp).
+      transport = new InProcessTransport({ log: quiet, parameters: new Map<string, Record<string, unknown>>([["teleop", { muscles: 3 }], ["controller", { transition_sec: 0 }]]) });
       clock = new ManualClock();
       set = await startNodes({ nodes: ["controller", "teleop", "learner"], transport, clock });
       const feeder = transport.createNode("feeder");
