@@ -14,8 +14,9 @@ import { UsageError } from "./errors.js";
 import { nonNegativeInteger, oneOf, positiveInteger, positiveNumber } from "./parse.js";
 import type { ControlLoop } from "../loop/ControlLoop.js";
 import { addServeOptions, servePort, ServeSession, type ServeFlags } from "../api/ServeSession.js";
+import { addObserveOptions, formatRecording, observersFromFlags, type ObserveFlags } from "../observability/RunObservers.js";
 
-interface SimFlags extends ServeFlags {
+interface SimFlags extends ServeFlags, ObserveFlags {
   model: string;
   preset?: DepPresetName;
   params?: string;
@@ -48,7 +49,7 @@ export function registerSimCommand(program: Command): void {
     .option("--bins <n>", "cells per joint of the coverage grid", positiveInteger("--bins"), 20)
     .option("--json", "end stdout with one line of JSON summary", false)
     .option("--no-progress", "no progress bar");
-  addServeOptions(sim).action(async (flags: SimFlags, cmd: Command) => {
+  addServeOptions(addObserveOptions(sim)).action(async (flags: SimFlags, cmd: Command) => {
     await simAction(flags, cmd.getOptionValueSource("duration") !== "default");
   });
 }
@@ -62,22 +63,44 @@ async function simAction(flags: SimFlags, durationGiven: boolean): Promise<void>
   if (typeof port === "string") throw new UsageError(port);
   if (port !== undefined && flags.compareNoise) throw new UsageError("--serve and --compare-noise cannot be combined: the API serves one run");
   const serve = port === undefined ? undefined : await ServeSession.fromFlags(flags, port);
+  // --record, --foxglove, and the dashboard with --serve.
+  const observers = await observersFromFlags(flags, { command: "sim", coverageBins: flags.bins, serve: serve?.server }).catch(async (err: unknown) => {
+    await serve?.close();
+    throw err;
+  });
+  const depHooks = observers?.hooks("dep", serve?.extendLoop);
   const durationSec = serve && !durationGiven ? Infinity : flags.duration;
   const common = { model: flags.model, durationSec, seed: flags.seed, rateHz: flags.rate, frameSkip: flags.frameSkip, realtime: flags.realtime || serve !== undefined, coverageBins: flags.bins };
 
   let depRun: SimRunResult;
+  let noiseRun: SimRunResult | undefined;
+  let recording: Awaited<ReturnType<NonNullable<typeof observers>["close"]>>;
   try {
-    const runFlags = serve ? { ...flags, progress: false } : flags;
-    depRun = await withProgress(runFlags, "DEP", (onLoop) =>
-      runSim({ ...common, explorer: "dep", dep, extendLoop: serve?.extendLoop, onLoop: (loop, total) => (serve?.attachLoop(loop), onLoop(loop, total)) }),
-    );
+    try {
+      const runFlags = serve ? { ...flags, progress: false } : flags;
+      depRun = await withProgress(runFlags, "DEP", (onLoop) =>
+        runSim({
+          ...common,
+          explorer: "dep",
+          dep,
+          extendLoop: depHooks?.extendLoop ?? serve?.extendLoop,
+          onLoop: (loop, total) => (serve?.attachLoop(loop), depHooks?.attachLoop(loop), onLoop(loop, total)),
+        }),
+      );
+    } finally {
+      await serve?.close();
+    }
+    const noiseHooks = observers?.hooks("noise");
+    noiseRun = flags.compareNoise
+      ? await withProgress(flags, "noise", (onLoop) => runSim({ ...common, explorer: "noise", extendLoop: noiseHooks?.extendLoop, onLoop: (loop, total) => (noiseHooks?.attachLoop(loop), onLoop(loop, total)) }))
+      : undefined;
   } finally {
-    await serve?.close();
+    recording = await observers?.close(depRun! ? jsonSummary(depRun, noiseRun, flags) : undefined);
   }
-  const noiseRun = flags.compareNoise ? await withProgress(flags, "noise", (onLoop) => runSim({ ...common, explorer: "noise", onLoop })) : undefined;
 
   out.write(formatSummary(depRun, noiseRun, flags));
-  if (flags.json) out.write(`${JSON.stringify(jsonSummary(depRun, noiseRun, flags))}\n`);
+  if (recording) out.write(formatRecording(recording));
+  if (flags.json) out.write(`${JSON.stringify({ ...jsonSummary(depRun, noiseRun, flags), ...(recording ? { recording } : {}) })}\n`);
   if (interrupted) process.exitCode = 130;
 }
 

@@ -1,0 +1,266 @@
+/**
+ * Observability for a run that drives its control loop directly (`tendon sim`, `tendon hw`):
+ * `--record FILE` (MCAP, every topic of the ROS 2 profile), `--foxglove [PORT]` (live view), and,
+ * with `--serve`, the dashboard on the API server. The command builds one `RunObservers` from its
+ * flags, passes `extendLoop(...)` and `attachLoop(...)` to the run, and closes it after.
+ *
+ * Besides the topics, a recording holds Metadata records: "tendon.run" (what ran: model, muscles,
+ * joints and their ranges, controller, rate, mode, seed), "tendon.coverage" (joint-space coverage
+ * over time, of DEP and, with --compare-noise, of the noise baseline) and "tendon.summary" (the
+ * run's JSON summary).
+ */
+import fs from "node:fs";
+import path from "node:path";
+import { type Command } from "commander";
+import { UsageError } from "../cli/errors.js";
+import { JointCoverage } from "../analysis/JointCoverage.js";
+import type { RobotSpec } from "../core/spec.js";
+import { DepController } from "../dep/DepController.js";
+import type { ControlLoop } from "../loop/ControlLoop.js";
+import type { ExtendLoop, LoopContext } from "../safety/loopExtension.js";
+import { DashboardFeed } from "./dashboard/DashboardFeed.js";
+import { DEFAULT_FOXGLOVE_PORT, FoxgloveLive, FoxgloveLiveError } from "./FoxgloveLive.js";
+import { LoopTopics } from "./LoopTopics.js";
+import { McapRecorder, type RecorderStats } from "./McapRecorder.js";
+import { DashboardRoutes, type HttpMountable } from "./dashboard/DashboardRoutes.js";
+
+export interface ObserveFlags {
+  record?: string;
+  foxglove?: string | true;
+  foxgloveHost: string;
+}
+
+/** Adds --record, --foxglove and --foxglove-host to a run command. */
+export function addObserveOptions(command: Command): Command {
+  return command
+    .option("--record <file>", "record every topic of the ROS 2 profile to an MCAP file (ros2 bag play/info, Foxglove; `tendon info`, `tendon report`)")
+    .option("--foxglove [port]", `live view for Foxglove over its WebSocket protocol on PORT (default ${DEFAULT_FOXGLOVE_PORT}); open docs/foxglove-layout.json there`)
+    .option("--foxglove-host <addr>", "address the Foxglove live view binds to", "127.0.0.1");
+}
+
+/** The port `--foxglove [port]` asks for, or a usage error's message. */
+export function foxglovePort(value: string | true): number | string {
+  if (value === true) return DEFAULT_FOXGLOVE_PORT;
+  const n = Number(value);
+  if (value.trim() === "" || !Number.isInteger(n) || n < 0 || n > 65535) return `--foxglove needs a port number 0-65535, got '${value}'.`;
+  return n;
+}
+
+/**
+ * The observers a run command's flags ask for (undefined: none), the dashboard mounted on the
+ * `--serve` server when there is one. Throws a `UsageError` for a bad --foxglove port.
+ */
+export async function observersFromFlags(
+  flags: ObserveFlags,
+  context: { command: "sim" | "hw"; coverageBins?: number; serve?: HttpMountable; log?: (line: string) => void },
+): Promise<RunObservers | undefined> {
+  const port = flags.foxglove === undefined ? undefined : foxglovePort(flags.foxglove);
+  if (typeof port === "string") throw new UsageError(port);
+  if (flags.record === undefined && port === undefined && !context.serve) return undefined;
+  if (flags.record !== undefined) checkWritable(flags.record);
+  let observers: RunObservers;
+  try {
+    observers = await RunObservers.open({
+      record: flags.record,
+      foxglove: port === undefined ? undefined : { host: flags.foxgloveHost, port },
+      command: context.command,
+      coverageBins: context.coverageBins,
+      log: context.log,
+    });
+  } catch (err) {
+    if (err instanceof FoxgloveLiveError) throw new UsageError(err.message);
+    if (flags.record !== undefined && (err as NodeJS.ErrnoException).code) throw new UsageError(`cannot record to '${flags.record}': ${(err as Error).message}`);
+    throw err;
+  }
+  if (context.serve) observers.mountDashboard(context.serve);
+  return observers;
+}
+
+function checkWritable(file: string): void {
+  const dir = path.dirname(path.resolve(file));
+  if (!fs.existsSync(dir)) throw new UsageError(`cannot record to '${file}': folder '${dir}' does not exist`);
+}
+
+/** The summary line of a recording. */
+export function formatRecording(r: RecorderStats): string {
+  const mb = (r.bytes / 1e6).toFixed(2);
+  const dropped = r.dropped > 0 ? `; ${r.dropped} messages dropped (the writer fell behind)` : "";
+  return `  recording      ${r.path}: ${r.messages} messages in ${r.chunks} chunks, ${mb} MB${dropped}\n`;
+}
+
+export interface CoverageCurve {
+  readonly bins: number;
+  /** [loop time (s), coverage] pairs, one per second of loop time and one at the end. */
+  readonly points: [number, number][];
+}
+
+export interface RunObserversOptions {
+  readonly record?: string;
+  readonly foxglove?: { host: string; port: number };
+  /** "sim" or "hw": a simulator's stamps are loop time, and it publishes /clock. */
+  readonly command: "sim" | "hw";
+  readonly coverageBins?: number;
+  /** Where "recording to ..." lines go (default stderr). */
+  readonly log?: (line: string) => void;
+  /** Recorder options for tests (worker thread, chunk size). */
+  readonly recorder?: { worker?: boolean; chunkSize?: number; flushIntervalMs?: number };
+}
+
+/** What one run (the DEP run, or the noise baseline) is observed with. */
+export interface RunHooks {
+  readonly extendLoop: ExtendLoop;
+  readonly attachLoop: (loop: ControlLoop) => void;
+}
+
+export class RunObservers {
+  readonly recorder: McapRecorder | undefined;
+  readonly foxglove: FoxgloveLive | undefined;
+  readonly #o: RunObserversOptions;
+  readonly #dashboard = new DashboardRoutes();
+  readonly #coverage = new Map<string, CoverageCurve>();
+  #closed: Promise<RecorderStats | undefined> | undefined;
+
+  private constructor(o: RunObserversOptions, recorder: McapRecorder | undefined, foxglove: FoxgloveLive | undefined) {
+    this.#o = o;
+    this.recorder = recorder;
+    this.foxglove = foxglove;
+  }
+
+  /** Opens the recording and starts the live view, as asked; prints where they are. */
+  static async open(o: RunObserversOptions): Promise<RunObservers> {
+    const log = o.log ?? ((l: string) => process.stderr.write(`${l}\n`));
+    const originNs = BigInt(Math.round((performance.timeOrigin + performance.now()) * 1000)) * 1000n;
+    const recorder = o.record ? await McapRecorder.open({ path: o.record, originNs, ...o.recorder }) : undefined;
+    let foxglove: FoxgloveLive | undefined;
+    try {
+      foxglove = o.foxglove ? await FoxgloveLive.start({ ...o.foxglove, originNs }) : undefined;
+    } catch (err) {
+      await recorder?.close();
+      throw err;
+    }
+    if (recorder) log(`recording to ${recorder.path}`);
+    if (foxglove) log(`Foxglove live view on ${foxglove.url}`);
+    return new RunObservers(o, recorder, foxglove);
+  }
+
+  /** Whether anything observes the loop (a run without any skips the topics entirely). */
+  get active(): boolean {
+    return this.recorder !== undefined || this.foxglove !== undefined || this.#dashboard.mounted;
+  }
+
+  /** Serves the dashboard (page and data feed) on the API server of `--serve`. */
+  mountDashboard(server: HttpMountable): void {
+    this.#dashboard.mountOn(server);
+  }
+
+  /**
+   * Hooks for one run. "dep": every topic to the recorder and the live view, the dashboard's feed,
+   * and the coverage curve; "noise" (the baseline of --compare-noise): the coverage curve only.
+   * `inner` is the run's other extension (the safety layer): this one's stage runs first.
+   */
+  hooks(label: "dep" | "noise", inner?: ExtendLoop): RunHooks {
+    let topics: LoopTopics | undefined;
+    let feed: DashboardFeed | undefined;
+    let spec: RobotSpec | undefined;
+    let loopRef: ControlLoop | undefined;
+    const extendLoop: ExtendLoop = (ctx: LoopContext) => {
+      spec = ctx.spec;
+      const rest = inner?.(ctx) ?? {};
+      const controller = ctx.controller;
+      const matrix = controller instanceof DepController ? () => controller.matrix() : undefined;
+      if (label === "dep" && (this.recorder || this.foxglove)) {
+        topics = new LoopTopics({
+          spec: ctx.spec,
+          controllerName: ctx.controllerName,
+          matrix,
+          stats: () => loopRef!.stats.summary(),
+          simulated: this.#o.command === "sim",
+          epochOffsetSec: (performance.timeOrigin + performance.now()) / 1000,
+          diagnosticsExtra: { rate_hz: 1 / ctx.periodSec },
+        });
+        if (this.recorder) topics.addSink(this.recorder);
+        if (this.foxglove) topics.addSink(this.foxglove);
+        this.recorder?.addMetadata("tendon.run", runMetadata(this.#o.command, ctx));
+      }
+      if (label === "dep" && this.#dashboard.mounted) {
+        feed = new DashboardFeed({ spec: ctx.spec, controllerName: ctx.controllerName, matrix, periodSec: ctx.periodSec });
+        this.#dashboard.setFeed(feed);
+      }
+      const stages = topics ? [topics.controllerStage(), ...(rest.stages ?? [])] : rest.stages;
+      return { ...rest, stages };
+    };
+    const attachLoop = (loop: ControlLoop): void => {
+      loopRef = loop;
+      feed?.setStats(() => loop.stats.summary());
+      const bins = this.#o.coverageBins ?? 20;
+      const coverage = this.recorder && spec && spec.joints.length > 0 ? new JointCoverage(spec.joints, { bins }) : undefined;
+      const curve: CoverageCurve = { bins, points: [] };
+      let nextSampleSec = 1;
+      let lastSec = 0;
+      const sub = loop.cycles$.subscribe((c) => {
+        topics?.onCycle(c);
+        feed?.onCycle(c);
+        if (coverage) {
+          if (c.fresh) coverage.add(c.frame.jointAngleRad);
+          lastSec = c.tick.startSec;
+          if (lastSec >= nextSampleSec - 1e-9) {
+            curve.points.push([round3(lastSec), coverage.value()]);
+            nextSampleSec += 1;
+          }
+        }
+      });
+      // After the run: the last point of the curve.
+      this.#finishers.push(() => {
+        sub.unsubscribe();
+        if (!coverage) return;
+        const last = curve.points[curve.points.length - 1];
+        if (lastSec > 0 && (!last || last[0] !== round3(lastSec))) curve.points.push([round3(lastSec), coverage.value()]);
+        this.#coverage.set(label, curve);
+      });
+    };
+    return { extendLoop, attachLoop };
+  }
+
+  readonly #finishers: (() => void)[] = [];
+
+  /**
+   * Ends the observation: the coverage curves and `summary` go into the recording, which is then
+   * completed (summary section, footer); the live view and the dashboard feed stop.
+   */
+  close(summary?: Record<string, unknown>): Promise<RecorderStats | undefined> {
+    this.#closed ??= (async () => {
+      for (const f of this.#finishers.splice(0)) f();
+      this.#dashboard.setFeed(undefined);
+      try {
+        if (this.recorder) {
+          if (this.#coverage.size > 0) {
+            this.recorder.addMetadata("tendon.coverage", Object.fromEntries([...this.#coverage.entries()].map(([k, v]) => [k, JSON.stringify(v)])));
+          }
+          if (summary) this.recorder.addMetadata("tendon.summary", { json: JSON.stringify(summary) });
+        }
+        return await this.recorder?.close();
+      } finally {
+        await this.foxglove?.close();
+      }
+    })();
+    return this.#closed;
+  }
+}
+
+function round3(x: number): number {
+  return Math.round(x * 1000) / 1000;
+}
+
+function runMetadata(command: string, ctx: LoopContext): Record<string, string> {
+  const s = ctx.spec;
+  return {
+    command,
+    model: s.name,
+    controller: ctx.controllerName,
+    rate_hz: String(1 / ctx.periodSec),
+    command_unit: s.commandUnit,
+    muscles: JSON.stringify(s.muscles.map((m) => m.name)),
+    joints: JSON.stringify(s.joints.map((j) => ({ name: j.name, range_rad: j.rangeRad }))),
+    command_range: JSON.stringify(s.muscles.map((m) => [m.commandMin, m.commandMax])),
+  };
+}

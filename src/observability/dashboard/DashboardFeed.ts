@@ -1,0 +1,194 @@
+/**
+ * The dashboard's data feed: what the page plots, as Server-Sent Events.
+ *
+ * On the loop's thread, `onCycle` copies one tick in every `stride` (at most ~`sampleRateHz` per
+ * second) into preallocated rings: activations, lengths, forces, commands, joint angles, the
+ * cycle's compute time and lateness. Everything else happens between ticks: a 25 Hz timer (running
+ * only while a page is connected) sends the samples gathered since the last frame, the DEP matrix
+ * (at ~5 Hz) and the loop's statistics, as one JSON event to each page.
+ *
+ * Event `hello` (on connect): {muscles, joints: [{name, rangeRad}], controller, periodSec, sampleRateHz}.
+ * Event `frame`: {seq, t: [s...], activation: [[per muscle]...], length, force, command, angle,
+ * computeMs: [...], lateMs: [...], matrix?: {n, data}, stats?: LoopStatsSummary, ticks}.
+ */
+import type { ServerResponse } from "node:http";
+import type { RobotSpec } from "../../core/spec.js";
+import type { LoopStatsSummary } from "../../loop/LoopStats.js";
+import type { Cycle } from "../../loop/operators.js";
+
+export interface DashboardFeedOptions {
+  readonly spec: RobotSpec;
+  readonly controllerName: string;
+  readonly periodSec: number;
+  /** DEP's matrix (row-major n x n), when the controller has one. */
+  readonly matrix?: () => Float64Array;
+  /** Samples per second kept for the plots (default 100). */
+  readonly sampleRateHz?: number;
+  /** Frames per second sent to each page (default 25). */
+  readonly frameRateHz?: number;
+}
+
+const CAPACITY = 2048;
+
+export class DashboardFeed {
+  readonly #o: DashboardFeedOptions;
+  readonly #n: number;
+  readonly #j: number;
+  readonly #stride: number;
+  readonly #t = new Float64Array(CAPACITY);
+  readonly #activation: Float64Array;
+  readonly #length: Float64Array;
+  readonly #force: Float64Array;
+  readonly #command: Float64Array;
+  readonly #angle: Float64Array;
+  readonly #computeMs = new Float64Array(CAPACITY);
+  readonly #lateMs = new Float64Array(CAPACITY);
+  /** Samples written so far (the ring index is this modulo CAPACITY). */
+  #written = 0;
+  #sent = 0;
+  #ticks = 0;
+  #seq = 0;
+  #frames = 0;
+  readonly #clients = new Set<ServerResponse>();
+  #timer: NodeJS.Timeout | undefined;
+  #stats: (() => LoopStatsSummary) | undefined;
+  #closed = false;
+
+  constructor(options: DashboardFeedOptions) {
+    this.#o = options;
+    this.#n = options.spec.muscles.length;
+    this.#j = options.spec.joints.length;
+    const rate = 1 / options.periodSec;
+    this.#stride = Math.max(1, Math.round(rate / (options.sampleRateHz ?? 100)));
+    this.#activation = new Float64Array(CAPACITY * this.#n);
+    this.#length = new Float64Array(CAPACITY * this.#n);
+    this.#force = new Float64Array(CAPACITY * this.#n);
+    this.#command = new Float64Array(CAPACITY * this.#n);
+    this.#angle = new Float64Array(CAPACITY * this.#j);
+  }
+
+  /** Pages connected now. */
+  get clients(): number {
+    return this.#clients.size;
+  }
+
+  /** Frames sent so far (to any page). */
+  get framesSent(): number {
+    return this.#frames;
+  }
+
+  /** Loop statistics for the frames (the loop's `stats.summary`). */
+  setStats(stats: () => LoopStatsSummary): void {
+    this.#stats = stats;
+  }
+
+  /** One completed cycle (the loop's `cycles$`): kept if it falls on the stride. */
+  onCycle(c: Cycle): void {
+    if (this.#ticks++ % this.#stride !== 0) return;
+    const k = this.#written % CAPACITY;
+    const f = c.frame;
+    const n = this.#n;
+    this.#t[k] = c.tick.startSec;
+    this.#activation.set(f.muscleActivation, k * n);
+    this.#length.set(f.muscleLengthM, k * n);
+    this.#force.set(f.muscleForceN, k * n);
+    this.#command.set(c.command.values, k * n);
+    this.#angle.set(f.jointAngleRad, k * this.#j);
+    this.#computeMs[k] = c.workEndMs - c.workStartMs;
+    this.#lateMs[k] = (c.tick.startSec - c.tick.deadlineSec) * 1000;
+    this.#written++;
+  }
+
+  /** Serves the event stream on `res` until the page goes away or the feed closes. */
+  connect(res: ServerResponse): void {
+    if (this.#closed) {
+      res.writeHead(503, { "content-type": "text/plain" }).end("the run has ended\n");
+      return;
+    }
+    res.writeHead(200, { "content-type": "text/event-stream", "cache-control": "no-store", connection: "keep-alive" });
+    const spec = this.#o.spec;
+    const hello = {
+      controller: this.#o.controllerName,
+      periodSec: this.#o.periodSec,
+      sampleRateHz: 1 / (this.#o.periodSec * this.#stride),
+      muscles: spec.muscles.map((m) => ({ name: m.name, min: m.commandMin, max: m.commandMax })),
+      joints: spec.joints.map((j) => ({ name: j.name, rangeRad: j.rangeRad })),
+      commandUnit: spec.commandUnit,
+    };
+    res.write(`event: hello\ndata: ${JSON.stringify(hello)}\n\n`);
+    this.#clients.add(res);
+    res.on("close", () => {
+      this.#clients.delete(res);
+      if (this.#clients.size === 0) this.#stopTimer();
+    });
+    // A new page starts with what the rings still hold.
+    this.#sent = Math.max(0, Math.min(this.#sent, this.#written - CAPACITY));
+    if (!this.#timer) {
+      this.#timer = setInterval(() => this.#flush(), 1000 / (this.#o.frameRateHz ?? 25));
+      this.#timer.unref();
+    }
+  }
+
+  #stopTimer(): void {
+    if (this.#timer) clearInterval(this.#timer);
+    this.#timer = undefined;
+  }
+
+  #flush(): void {
+    if (this.#clients.size === 0) return;
+    const from = Math.max(this.#sent, this.#written - CAPACITY);
+    const to = this.#written;
+    this.#sent = to;
+    const rows = (data: Float64Array, width: number): number[][] => {
+      const out: number[][] = [];
+      for (let s = from; s < to; s++) {
+        const k = (s % CAPACITY) * width;
+        out.push(Array.from(data.subarray(k, k + width), round6));
+      }
+      return out;
+    };
+    const list = (data: Float64Array): number[] => {
+      const out: number[] = [];
+      for (let s = from; s < to; s++) out.push(round6(data[s % CAPACITY]));
+      return out;
+    };
+    const seq = this.#seq++;
+    const frame: Record<string, unknown> = {
+      seq,
+      ticks: this.#ticks,
+      t: list(this.#t),
+      activation: rows(this.#activation, this.#n),
+      length: rows(this.#length, this.#n),
+      force: rows(this.#force, this.#n),
+      command: rows(this.#command, this.#n),
+      angle: rows(this.#angle, this.#j),
+      computeMs: list(this.#computeMs),
+      lateMs: list(this.#lateMs),
+    };
+    if (this.#o.matrix && seq % 5 === 0) {
+      try {
+        frame.matrix = { n: this.#n, data: Array.from(this.#o.matrix(), round6) };
+      } catch {
+        // a controller that is not configured yet has no matrix
+      }
+    }
+    if (this.#stats && seq % 5 === 0) frame.stats = this.#stats();
+    const text = `event: frame\ndata: ${JSON.stringify(frame)}\n\n`;
+    for (const res of this.#clients) res.write(text);
+    this.#frames++;
+  }
+
+  /** Ends every stream (the run is over). */
+  close(): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    this.#flush();
+    this.#stopTimer();
+    for (const res of this.#clients) res.end("event: end\ndata: {}\n\n");
+    this.#clients.clear();
+  }
+}
+
+function round6(x: number): number {
+  return Number.isFinite(x) ? Math.round(x * 1e6) / 1e6 : 0;
+}
