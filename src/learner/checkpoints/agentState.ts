@@ -41,6 +41,8 @@ export function saveAgent(agent: Mpo, arrays: Arrays, withReplay: boolean): Reco
   arrays.set("normalizer/mean", n.mean);
   arrays.set("normalizer/meanSq", n.meanSq);
   arrays.set("normalizer/std", n.std);
+  arrays.set("normalizer/pendingSum", n.pending!.sum);
+  arrays.set("normalizer/pendingSumSq", n.pending!.sumSq);
   const c = agent.counters();
   arrays.set("rng/agent", c.rng);
   arrays.set("rng/updaters", c.updaterRng);
@@ -55,6 +57,7 @@ export function saveAgent(agent: Mpo, arrays: Arrays, withReplay: boolean): Reco
     version: c.version,
     adamSteps: { critic, actor, dual },
     normalizerCount: n.count,
+    normalizerPending: n.pending!.count,
     replay: { index: r.index, size: r.size, lastRound: r.lastRound, saved: Boolean(r.arrays) },
   };
 }
@@ -81,7 +84,15 @@ export function loadAgent(agent: Mpo, header: Record<string, any>, arrays: Reado
   const duals: Float32Array[] = [];
   for (let i = 0; arrays.has(`duals/${i}`); i++) duals.push(arrays.get(`duals/${i}`));
   agent.actorUpdater.loadDuals(duals);
-  agent.model.normalizer.load({ mean: arrays.get("normalizer/mean"), meanSq: arrays.get("normalizer/meanSq"), std: arrays.get("normalizer/std"), count: a.normalizerCount });
+  agent.model.normalizer.load({
+    mean: arrays.get("normalizer/mean"),
+    meanSq: arrays.get("normalizer/meanSq"),
+    std: arrays.get("normalizer/std"),
+    count: a.normalizerCount,
+    pending: arrays.has("normalizer/pendingSum")
+      ? { sum: arrays.get("normalizer/pendingSum"), sumSq: arrays.get("normalizer/pendingSumSq"), count: a.normalizerPending ?? 0 }
+      : undefined,
+  });
   const replayArrays = a.replay.saved
     ? Object.fromEntries(["observations", "nextObservations", "actions", "rewards", "discounts", "resets"].map((k) => [k, arrays.get(`replay/${k}`)]))
     : undefined;

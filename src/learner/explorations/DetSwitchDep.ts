@@ -1,7 +1,9 @@
 /**
  * Deterministic switching (the reference's mode 2): after pre-training, the policy acts for
  * `rlLength` steps, then DEP for `interventionLength`, and so on; DEP is stepped on the policy's
- * steps too, so it keeps learning. The counters follow the reference's (`switch`, `since_switch`).
+ * steps too, so it keeps learning. The counters follow the reference's (`switch`, `since_switch`),
+ * whose modulo tests make each phase one step shorter than its parameter: rl_length − 1 policy
+ * steps, then intervention_length − 1 DEP steps.
  */
 import type { Dep } from "../../dep/Dep.js";
 import type { Actor, Exploration, StepContext } from "./Exploration.js";

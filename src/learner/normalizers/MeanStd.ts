@@ -17,6 +17,8 @@ export interface MeanStdState {
   readonly meanSq: Float64Array;
   readonly std: Float64Array;
   readonly count: number;
+  /** Recorded but not yet folded in (absent: nothing pending). */
+  readonly pending?: { readonly sum: Float64Array; readonly sumSq: Float64Array; readonly count: number };
 }
 
 export class MeanStd {
@@ -91,9 +93,15 @@ export class MeanStd {
     }
   }
 
-  /** The statistics (copies), without what is recorded but not yet folded in. */
+  /** The statistics and what is recorded but not yet folded in (copies). */
   state(): MeanStdState {
-    return { mean: this.mean.slice(), meanSq: this.#meanSq.slice(), std: this.std.slice(), count: this.#count };
+    return {
+      mean: this.mean.slice(),
+      meanSq: this.#meanSq.slice(),
+      std: this.std.slice(),
+      count: this.#count,
+      pending: { sum: this.#newSum.slice(), sumSq: this.#newSumSq.slice(), count: this.#newCount },
+    };
   }
 
   load(state: MeanStdState): void {
@@ -102,8 +110,13 @@ export class MeanStd {
     this.#meanSq.set(state.meanSq);
     this.std.set(state.std);
     this.#count = state.count;
-    this.#newCount = 0;
-    this.#newSum.fill(0);
-    this.#newSumSq.fill(0);
+    this.#newCount = state.pending?.count ?? 0;
+    if (state.pending) {
+      this.#newSum.set(state.pending.sum);
+      this.#newSumSq.set(state.pending.sumSq);
+    } else {
+      this.#newSum.fill(0);
+      this.#newSumSq.fill(0);
+    }
   }
 }

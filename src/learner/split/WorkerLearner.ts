@@ -5,6 +5,9 @@
  * answering (no message for `stallAfterSec`) is reported as `crashed` or `stalled`, and the
  * control loop goes on with the last policy it has.
  */
+import { createRequire } from "node:module";
+import path from "node:path";
+import { fileURLToPath, pathToFileURL } from "node:url";
 import { Worker } from "node:worker_threads";
 import type { PolicySnapshot } from "../inference/MlpPolicy.js";
 import type { HostToLearner, LearnerToHost, LearnerWorkerConfig } from "./messages.js";
@@ -27,6 +30,18 @@ function defaultScript(): URL {
   return new URL(`./learnerWorker${ext}`, import.meta.url);
 }
 
+/**
+ * The worker's entry: the script itself, or for a TypeScript script (source runs) a small module
+ * that registers tsx's loader in the worker first (a worker does not get it from the parent).
+ */
+function workerEntry(script: URL): URL {
+  if (!script.pathname.endsWith(".ts")) return script;
+  const tsxPackage = createRequire(fileURLToPath(script)).resolve("tsx/package.json");
+  const api = pathToFileURL(path.join(path.dirname(tsxPackage), "dist", "esm", "api", "index.mjs")).href;
+  const code = `const { register } = await import(${JSON.stringify(api)}); register(); await import(${JSON.stringify(script.href)});`;
+  return new URL(`data:text/javascript,${encodeURIComponent(code)}`);
+}
+
 export class WorkerLearner {
   readonly #worker: Worker;
   readonly #options: WorkerLearnerOptions;
@@ -37,10 +52,15 @@ export class WorkerLearner {
   #updates = 0;
   #policies = 0;
   #backend = "";
+  #resolveReady: ((status: LearnerStatus) => void) | undefined;
+  /** Settles once the learner has started (or failed to): resolves to its status then. Never rejects. */
+  readonly ready: Promise<LearnerStatus>;
 
   constructor(options: WorkerLearnerOptions) {
     this.#options = options;
-    this.#worker = new Worker(options.script ?? defaultScript(), { workerData: options.config });
+    this.ready = new Promise((resolve) => (this.#resolveReady = resolve));
+    const script = options.script ?? defaultScript();
+    this.#worker = new Worker(workerEntry(script), { workerData: options.config });
     this.#worker.on("message", (m: LearnerToHost) => this.#onMessage(m));
     this.#worker.on("error", (err) => this.#setStatus("crashed", err.message));
     this.#worker.on("exit", (code) => {
@@ -77,7 +97,10 @@ export class WorkerLearner {
       return;
     }
     if (this.#status === "starting" || this.#status === "stalled") this.#setStatus("running", "");
-    if (m.type === "ready") this.#backend = m.backend;
+    if (m.type === "ready") {
+      this.#backend = m.backend;
+      this.#resolveReady?.(this.#status);
+    }
     if (m.type === "heartbeat") {
       this.#steps = m.steps;
       this.#updates = m.updates;
@@ -97,6 +120,7 @@ export class WorkerLearner {
   #setStatus(status: LearnerStatus, detail: string): void {
     if (this.#status === status || this.#status === "stopped") return;
     this.#status = status;
+    if (status === "crashed" || status === "stalled") this.#resolveReady?.(status);
     this.#options.onStatus?.(status, detail);
   }
 
