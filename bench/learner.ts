@@ -1,0 +1,162 @@
+/**
+ * Learner benchmarks: one MPO update (critic + actor, 2 x 256, batch 256, 20 samples) on the
+ * default TensorFlow.js backend; a plain 3-layer 256-wide Adam step (batch 256) on TensorFlow.js
+ * and, when Debian's python3-torch is installed, on PyTorch's CPU build for comparison; and
+ * policy inference at control rate (the TypeScript forward pass, 6 muscles).
+ *
+ * Alone: `node --import tsx bench/learner.ts [--quick]`.
+ */
+import { spawnSync } from "node:child_process";
+import { pathToFileURL } from "node:url";
+import { Rng } from "../src/core/rng.js";
+import { Mpo } from "../src/learner/agents/Mpo.js";
+import { MlpPolicy } from "../src/learner/inference/MlpPolicy.js";
+import { Adam } from "../src/learner/optimizers/Adam.js";
+import { Buffer } from "../src/learner/replays/Buffer.js";
+import { initBackend, tf } from "../src/learner/tf/backend.js";
+import { createDense, applyDense, uniqueScope, layerVariables } from "../src/learner/models/Dense.js";
+
+interface Row {
+  group: string;
+  metric: string;
+  value: string;
+  target?: string;
+  ok?: boolean;
+}
+
+const OBS = 28;
+const ACT = 6;
+
+function median(a: number[]): number {
+  const s = [...a].sort((x, y) => x - y);
+  return s[Math.floor(s.length / 2)];
+}
+
+function mpoUpdateMs(hidden: number, batch: number, rounds: number): number {
+  const agent = new Mpo({ model: { actorSizes: [hidden, hidden], criticSizes: [hidden, hidden] }, replay: new Buffer({ size: 4096, batchSize: batch, batchIterations: 2, stepsBeforeBatches: 0 }) });
+  agent.initialize({ observationSize: OBS, actionSize: ACT, workers: 1 }, 1);
+  const rng = new Rng(2);
+  const o = new Float64Array(OBS);
+  const a = new Float64Array(ACT);
+  for (let i = 0; i < 2048; i++) {
+    for (let k = 0; k < OBS; k++) o[k] = rng.normal();
+    for (let k = 0; k < ACT; k++) a[k] = rng.uniform(-1, 1);
+    agent.replay.store(o, a, o, [rng.normal()], [0], [0]);
+  }
+  agent.updateRound(); // warm-up (kernel set-up)
+  const times: number[] = [];
+  for (let r = 0; r < rounds; r++) {
+    const t0 = performance.now();
+    agent.updateRound();
+    times.push((performance.now() - t0) / agent.replay.batchIterations);
+  }
+  agent.dispose();
+  return median(times);
+}
+
+function tfAdamStepMs(steps: number): number {
+  const rng = new Rng(3);
+  const scope = uniqueScope("bench");
+  const layers = [createDense(scope, "l0", OBS + ACT, 256, rng), createDense(scope, "l1", 256, 256, rng), createDense(scope, "l2", 256, 256, rng), createDense(scope, "out", 256, 1, rng)];
+  const vars = layerVariables(layers);
+  const adam = new Adam(vars, { learningRate: 3e-4 });
+  const x = tf.randomNormal([256, OBS + ACT]) as tf.Tensor2D;
+  const y = tf.randomNormal([256, 1]);
+  const step = (): void => {
+    const { value, grads } = tf.variableGrads(() => {
+      let h = x;
+      for (let i = 0; i < layers.length; i++) h = applyDense(layers[i], h, i < layers.length - 1 ? "relu" : "none");
+      return tf.mean(tf.square(tf.sub(h, y))) as tf.Scalar;
+    }, vars);
+    const g = vars.map((v) => grads[v.name]);
+    adam.apply(g);
+    value.dataSync();
+    tf.dispose([value, ...g]);
+  };
+  for (let i = 0; i < 3; i++) step();
+  const times: number[] = [];
+  for (let i = 0; i < steps; i++) {
+    const t0 = performance.now();
+    step();
+    times.push(performance.now() - t0);
+  }
+  tf.dispose([x, y, ...vars]);
+  adam.dispose();
+  return median(times);
+}
+
+const TORCH_SCRIPT = `
+import time, torch
+torch.manual_seed(0)
+net = torch.nn.Sequential(torch.nn.Linear(${OBS + ACT},256), torch.nn.ReLU(), torch.nn.Linear(256,256), torch.nn.ReLU(), torch.nn.Linear(256,256), torch.nn.ReLU(), torch.nn.Linear(256,1))
+opt = torch.optim.Adam(net.parameters(), lr=3e-4)
+x = torch.randn(256, ${OBS + ACT}); y = torch.randn(256, 1)
+def step():
+    opt.zero_grad(); loss = ((net(x) - y) ** 2).mean(); loss.backward(); opt.step()
+for _ in range(5): step()
+ts = []
+for _ in range(STEPS):
+    t = time.perf_counter(); step(); ts.append((time.perf_counter() - t) * 1000)
+ts.sort(); print(ts[len(ts)//2], torch.__version__, torch.get_num_threads())
+`;
+
+/** PyTorch's CPU build through Debian's python3 (python3-torch), when present. */
+function torchAdamStepMs(steps: number): { ms: number; version: string; threads: number } | undefined {
+  const r = spawnSync("/usr/bin/python3", ["-c", TORCH_SCRIPT.replace("STEPS", String(steps))], { encoding: "utf8", timeout: 120_000 });
+  if (r.status !== 0) return undefined;
+  const [ms, version, threads] = r.stdout.trim().split(/\s+/);
+  return { ms: Number(ms), version, threads: Number(threads) };
+}
+
+function inferenceUs(hidden: number, ticks: number): { median: number; p99: number } {
+  const agent = new Mpo({ model: { actorSizes: [hidden, hidden], criticSizes: [8] }, replay: new Buffer({ size: 8 }) });
+  agent.initialize({ observationSize: OBS, actionSize: ACT, workers: 1 }, 1);
+  const policy = MlpPolicy.from(agent.snapshot());
+  agent.dispose();
+  const rng = new Rng(4);
+  const obs = new Float64Array(OBS);
+  const out = new Float64Array(ACT);
+  const times: number[] = [];
+  for (let t = 0; t < ticks; t++) {
+    for (let k = 0; k < OBS; k++) obs[k] = rng.normal();
+    const t0 = performance.now();
+    policy.sample(obs, rng, out);
+    times.push((performance.now() - t0) * 1000);
+  }
+  const warm = times.slice(Math.floor(ticks / 10)).sort((a, b) => a - b);
+  return { median: warm[Math.floor(warm.length / 2)], p99: warm[Math.floor(warm.length * 0.99)] };
+}
+
+export async function benchLearner(opts: { quick?: boolean } = {}): Promise<Record<string, unknown>> {
+  const quick = opts.quick ?? false;
+  const backend = await initBackend("auto");
+  const rows: Row[] = [];
+  const update256 = mpoUpdateMs(256, 256, quick ? 2 : 5);
+  const update64 = mpoUpdateMs(64, 100, quick ? 2 : 5);
+  rows.push({ group: "learner", metric: `MPO update (critic + actor), 2 x 256, batch 256, ${backend.name}`, value: `${update256.toFixed(1)} ms (${(1000 / update256).toFixed(1)} updates/s)` });
+  rows.push({ group: "learner", metric: `MPO update, 2 x 64, batch 100 (tendon learn's default), ${backend.name}`, value: `${update64.toFixed(1)} ms (${(1000 / update64).toFixed(1)} updates/s)` });
+  const tfStep = tfAdamStepMs(quick ? 10 : 40);
+  rows.push({ group: "learner", metric: `3-layer 256 Adam step, batch 256, TF.js ${backend.name}`, value: `${tfStep.toFixed(1)} ms` });
+  const torch = torchAdamStepMs(quick ? 10 : 40);
+  rows.push({
+    group: "learner",
+    metric: torch ? `same step, PyTorch ${torch.version} CPU (${torch.threads} threads)` : "same step, PyTorch CPU (python3-torch not installed: reference figure)",
+    value: torch ? `${torch.ms.toFixed(1)} ms (TF.js / PyTorch ${(tfStep / torch.ms).toFixed(2)}x)` : "about 28 ms (earlier measurement on this machine)",
+  });
+  const inf256 = inferenceUs(256, quick ? 2000 : 20000);
+  const inf64 = inferenceUs(64, quick ? 2000 : 20000);
+  rows.push({ group: "learner", metric: "policy inference per tick, 6 muscles, 2 x 256 (median, p99)", value: `${(inf256.median / 1000).toFixed(4)} ms (${(inf256.p99 / 1000).toFixed(4)} ms)`, target: "<= 0.2 ms (median)", ok: inf256.median / 1000 <= 0.2 });
+  rows.push({ group: "learner", metric: "policy inference per tick, 6 muscles, 2 x 64 (median, p99)", value: `${(inf64.median / 1000).toFixed(4)} ms (${(inf64.p99 / 1000).toFixed(4)} ms)`, target: "<= 0.2 ms (median)", ok: inf64.median / 1000 <= 0.2 });
+  return {
+    backend: backend.name,
+    mpoUpdateMs: { h256b256: update256, h64b100: update64 },
+    adamStep256Ms: { tfjs: tfStep, torch: torch ?? null, torchReferenceMs: 28 },
+    inferenceUs: { h256: inf256, h64: inf64 },
+    rows,
+  };
+}
+
+if (import.meta.url === pathToFileURL(process.argv[1]).href) {
+  const r = await benchLearner({ quick: process.argv.includes("--quick") });
+  for (const row of r.rows as Row[]) console.log(`${row.metric}: ${row.value}${row.target ? ` (target ${row.target}: ${row.ok ? "ok" : "MISSED"})` : ""}`);
+}
