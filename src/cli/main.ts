@@ -22,6 +22,8 @@ import { registerHwCommand } from "./hwCommand.js";
 import { registerBoardSimCommand } from "./boardSimCommand.js";
 import { registerNodeCommand, splitRosArgs } from "./nodeCommand.js";
 import { registerLearnCommand } from "./learnCommand.js";
+import { registerInfoCommand } from "./infoCommand.js";
+import { registerReportCommand } from "./reportCommand.js";
 
 /** `rosArgs`: what followed `--ros-args` on the command line, for `tendon node --ros`. */
 export function buildProgram(rosArgs: readonly string[] = []): Command {
@@ -38,6 +40,8 @@ export function buildProgram(rosArgs: readonly string[] = []): Command {
   registerBoardSimCommand(program);
   registerNodeCommand(program, rosArgs);
   registerLearnCommand(program);
+  registerInfoCommand(program);
+  registerReportCommand(program);
   return program;
 }
 

@@ -119,6 +119,7 @@ function metadataOf(records: Iterable<McapTypes.Metadata>): Map<string, Record<s
 
 /** What a recording holds. Throws when the file cannot be opened or is not MCAP. */
 export async function summarizeRecording(path: string): Promise<RecordingSummary> {
+  await zstd.isLoaded;
   const bytes = fs.statSync(path).size;
   const indexed = await openIndexed(path);
   if (indexed) {
@@ -222,6 +223,7 @@ class Decoders {
  * ros2msg/cdr are skipped.
  */
 export async function* readMessages(path: string, options: { topics?: readonly string[] } = {}): AsyncGenerator<DecodedMessage> {
+  await zstd.isLoaded;
   const wanted = options.topics ? new Set(options.topics) : undefined;
   const decoders = new Decoders();
   const indexed = await openIndexed(path);
