@@ -77,7 +77,7 @@ class FileReadable {
 
 /** Calls `visit` with every record a stream reader can read; returns whether the file was complete, and why not. */
 function streamRecords(path: string, visit: (r: McapTypes.TypedMcapRecord) => void): { complete: boolean; truncation?: string } {
-  const reader = new McapStreamReader({ decompressHandlers });
+  const reader = new McapStreamReader({ decompressHandlers, includeChunks: true });
   const fd = fs.openSync(path, "r");
   const piece = new Uint8Array(1024 * 1024);
   try {

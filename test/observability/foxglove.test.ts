@@ -1,0 +1,72 @@
+import assert from "node:assert/strict";
+import { MessageReader } from "@foxglove/rosmsg2-serialization";
+import { parse } from "@foxglove/rosmsg";
+import WebSocket from "ws";
+import { FoxgloveLive } from "../../src/observability/FoxgloveLive.js";
+import { schemaText } from "../../src/observability/schemas.js";
+import { createJointState, type JointStateMsg } from "../../src/transport/messages.js";
+import { QOS_CONTROL } from "../../src/transport/Transport.js";
+
+describe("observability: Foxglove live view", function () {
+  this.timeout(30_000);
+
+  it("a WebSocket client subscribes and receives binary message frames: opcode 1, subscription id, u64 ns timestamp, CDR payload", async () => {
+    const originNs = 1_700_000_000_123_456_789n;
+    const live = await FoxgloveLive.start({ port: 0, originNs });
+    const client = new WebSocket(`ws://127.0.0.1:${live.port}`, ["foxglove.websocket.v1"]);
+    try {
+      assert.equal(live.host, "127.0.0.1");
+      const channel = live.advertise("/muscle_states", "sensor_msgs/msg/JointState", QOS_CONTROL);
+      const msg = createJointState(["elbow_flexor", "elbow_extensor"]);
+      msg.position.set([0.25, 0.31]);
+      msg.effort.set([12.5, 0]);
+      const text: Record<string, any>[] = [];
+      const binary: Buffer[] = [];
+      let wake: (() => void) | undefined;
+      client.on("message", (data: Buffer, isBinary: boolean) => {
+        if (isBinary) binary.push(data);
+        else text.push(JSON.parse(data.toString("utf8")));
+        wake?.();
+      });
+      const next = (pred: () => boolean): Promise<void> =>
+        new Promise((resolve) => {
+          const check = (): void => (pred() ? resolve() : undefined);
+          wake = check;
+          check();
+        });
+      await new Promise((resolve, reject) => (client.once("open", resolve), client.once("error", reject)));
+      assert.equal(client.protocol, "foxglove.websocket.v1");
+      await next(() => text.some((m) => m.op === "advertise"));
+      const adv = text.find((m) => m.op === "advertise")!.channels.find((c: any) => c.topic === "/muscle_states");
+      assert.deepEqual(
+        { encoding: adv.encoding, schemaName: adv.schemaName, schemaEncoding: adv.schemaEncoding, schema: adv.schema },
+        { encoding: "cdr", schemaName: "sensor_msgs/msg/JointState", schemaEncoding: "ros2msg", schema: schemaText("sensor_msgs/msg/JointState") },
+      );
+      assert.equal(adv.id, channel);
+      client.send(JSON.stringify({ op: "subscribe", subscriptions: [{ id: 42, channelId: channel }] }));
+      // Publish as the loop would until the subscription has reached the server.
+      let k = 0;
+      const timer = setInterval(() => live.write(channel, msg, 20_000_000 * ++k), 10);
+      try {
+        await next(() => binary.length > 0);
+      } finally {
+        clearInterval(timer);
+      }
+      const frame = binary[0];
+      assert.equal(frame.readUInt8(0), 1, "opcode: message data");
+      assert.equal(frame.readUInt32LE(1), 42, "subscription id");
+      const stampNs = frame.readBigUInt64LE(5);
+      assert.equal((stampNs - originNs) % 20_000_000n, 0n);
+      assert.ok(stampNs > originNs);
+      const payload = frame.subarray(13);
+      assert.deepEqual([...payload.subarray(0, 4)], [0, 1, 0, 0]);
+      const decoded = new MessageReader(parse(adv.schema, { ros2: true })).readMessage<JointStateMsg>(payload);
+      assert.deepEqual(decoded.name, ["elbow_flexor", "elbow_extensor"]);
+      assert.deepEqual(Array.from(decoded.position), [0.25, 0.31]);
+      assert.deepEqual(Array.from(decoded.effort), [12.5, 0]);
+    } finally {
+      client.close();
+      await live.close();
+    }
+  });
+});
