@@ -27,7 +27,7 @@ describe("safety end to end: tendon sim --serve through the HTTP API and the Web
   let url: string;
   const written: Written[] = [];
   const events: ArbiterEvent[] = [];
-  const periodSec = 0.02;
+  const periodSec = 0.02; // the built-in arm's default: 50 Hz
 
   const status = async (): Promise<Status> => (await (await fetch(`${url}/api/status`)).json()) as Status;
   const post = async (path: string): Promise<Record<string, any>> => (await (await fetch(`${url}${path}`, { method: "POST" })).json()) as Record<string, any>;
@@ -129,10 +129,11 @@ describe("safety end to end: tendon sim --serve through the HTTP API and the Web
       return st.estop.appliedSec !== null && Object.values(st.lastCommand.values).every((u) => u === 0) && st;
     }, "the safe command to be written");
     assert.deepEqual(new Set(Object.values(s.owners)), new Set(["estop"]));
-    // The first tick after the request wrote the safe command: within one control period.
-    assert.ok(s.estop.appliedSec! - s.estop.requestedSec <= periodSec + 1e-6, `applied ${s.estop.appliedSec! - s.estop.requestedSec} s after the request`);
-    const first = written.find((w) => w.t === s.estop.appliedSec);
-    assert.ok(first, "the e-stop tick was recorded");
+    // Within one tick: the first tick that started after the request wrote the safe command (a
+    // logical check on the loop's own clock, whatever the machine's load did to the wall clock).
+    const first = written.find((w) => w.t >= s.estop.requestedSec);
+    assert.ok(first, "the ticks after the request were recorded");
+    assert.equal(first.t, s.estop.appliedSec);
     assert.deepEqual(first.values, [0, 0, 0, 0, 0, 0]);
     // Latched: teleop cannot move anything, and stays latched.
     const ws = new WebSocket(`${url.replace("http", "ws")}/api/teleop`);
