@@ -7,7 +7,9 @@
  * (DEP + arbitration + limits), teleop (joystick), learner (records transitions). Subscribers
  * start before the bridges, so that the first readings find their controller.
  */
+import fs from "node:fs";
 import type { Bridge } from "../core/bridge.js";
+import type { CommandModeName } from "../../hardware/options.js";
 import type { Clock } from "../core/clock.js";
 import { resolveDepParams } from "../dep/params.js";
 import type { LoopMode } from "../loop/ControlLoop.js";
@@ -46,12 +48,17 @@ export function simParameterSpecs() {
 export function hardwareParameterSpecs() {
   return {
     ...bridgeParameterSpecs({ rateHz: 500 }),
-    port: param.string("port", { default: "/dev/ttyACM0", readOnly: true, description: "serial device of the muscle boards" }),
-    command_mode: param.string("command_mode", {
-      default: "pwm",
-      choices: ["pwm", "position", "velocity", "displacement", "force"],
+    port: param.string("port", { default: "/dev/ttyACM0", readOnly: true, description: "serial device of the muscle boards; empty: the ports of config_file" }),
+    config_file: param.string("config_file", {
+      default: "",
       readOnly: true,
-      description: "control mode of every muscle on the boards (sets the command unit)",
+      description: "hardware configuration (JSON, as for tendon hw --config): boards, mode, ranges, calibration, gains, joints, timing",
+    }),
+    command_mode: param.string("command_mode", {
+      default: "",
+      choices: ["", "pwm", "position", "velocity", "displacement", "force"],
+      readOnly: true,
+      description: "control mode of every muscle on the boards (sets the command unit); empty: config_file's, else pwm",
     }),
   };
 }
@@ -217,7 +224,32 @@ function ticksFor(durationSec: number | undefined, periodSec: number): number | 
   return durationSec === undefined ? undefined : Math.max(1, Math.round(durationSec / periodSec));
 }
 
-/** The muscle boards: loaded only when the hardware node runs. */
+/**
+ * The muscle boards (hardware/MuscleBoardBridge), imported only when the hardware node runs, so
+ * that the other nodes never load the serial port code. `port` and `command_mode` win over the
+ * configuration file.
+ */
 async function defaultHardwareBridge(params: HardwareParameters): Promise<Bridge> {
-  throw new NodeSetError(`hardware: no hardware bridge is available for port '${params.port}'`);
+  const { MuscleBoardBridge } = await import("../../hardware/MuscleBoardBridge.js");
+  const { parseHardwareConfig, HardwareConfigError } = await import("../../hardware/configFile.js");
+  let fromFile: ReturnType<typeof parseHardwareConfig> = {};
+  if (params.config_file) {
+    let text: string;
+    try {
+      text = fs.readFileSync(params.config_file, "utf8");
+    } catch (err) {
+      throw new NodeSetError(`hardware: cannot read config_file '${params.config_file}': ${(err as NodeJS.ErrnoException).code ?? String(err)}`);
+    }
+    try {
+      fromFile = parseHardwareConfig(text, params.config_file);
+    } catch (err) {
+      if (err instanceof HardwareConfigError) throw new NodeSetError(`hardware: ${err.message}`);
+      throw err;
+    }
+  }
+  const { mode, ...rest } = fromFile;
+  const ports = params.port ? [{ path: params.port }] : fromFile.ports;
+  if (!ports || ports.length === 0) throw new NodeSetError("hardware: no serial port: set the port parameter (--port) or ports in config_file");
+  const commandMode = (params.command_mode || mode || "pwm") as CommandModeName;
+  return new MuscleBoardBridge({ ...rest, ports, commandMode });
 }

@@ -39,12 +39,19 @@ describe("ROS params files", () => {
     assert.throws(() => readParamsFile("/no/such/file.yaml"), /cannot read params file '\/no\/such\/file.yaml': ENOENT/);
   });
 
-  it("the shipped config/tendon.params.yaml is valid for every node", () => {
-    const file = readParamsFile(path.join(projectRoot, "config", "tendon.params.yaml"));
-    new NodeParameters("sim", simParameterSpecs(), parametersFor(file, "sim"));
-    new NodeParameters("hardware", hardwareParameterSpecs(), parametersFor(file, "hardware"));
-    new NodeParameters("controller", controllerParameterSpecs(), parametersFor(file, "controller"), checkControllerParameters);
-    new NodeParameters("teleop", teleopParameterSpecs(), parametersFor(file, "teleop"), checkTeleopParameters);
-    new NodeParameters("learner", learnerParameterSpecs(), parametersFor(file, "learner"));
-  });
+  for (const name of ["tendon.params.yaml", "robot.params.yaml"]) {
+    it(`the shipped config/${name} is valid for every node`, () => {
+      const file = readParamsFile(path.join(projectRoot, "config", name));
+      checkAll(file);
+    });
+  }
 });
+
+/** Every node accepts its section of `file`. */
+function checkAll(file: ReturnType<typeof readParamsFile>): void {
+  new NodeParameters("sim", simParameterSpecs(), parametersFor(file, "sim"));
+  new NodeParameters("hardware", hardwareParameterSpecs(), parametersFor(file, "hardware"));
+  new NodeParameters("controller", controllerParameterSpecs(), parametersFor(file, "controller"), checkControllerParameters);
+  new NodeParameters("teleop", teleopParameterSpecs(), parametersFor(file, "teleop"), checkTeleopParameters);
+  new NodeParameters("learner", learnerParameterSpecs(), parametersFor(file, "learner"));
+}

@@ -1,0 +1,49 @@
+/**
+ * The hardware node with the real muscle-board bridge, over a pseudo-terminal to the board
+ * simulator (needs socat, as the hardware tests do), composed with the controller.
+ */
+import assert from "node:assert/strict";
+import type { BridgeNode } from "../../src/nodes/BridgeNode.js";
+import type { ControllerNode } from "../../src/nodes/ControllerNode.js";
+import { startNodes } from "../../src/nodes/nodeSet.js";
+import { InProcessTransport } from "../../src/transport/InProcessTransport.js";
+import { BoardSimulator } from "../../hardware/sim/BoardSimulator.js";
+
+describe("hardware node on simulated muscle boards", function () {
+  this.timeout(30_000);
+  let sim: BoardSimulator | undefined;
+
+  afterEach(async () => {
+    await sim?.stop();
+    sim = undefined;
+  });
+
+  it("reads the boards, drives them with DEP in PWM percent, and shuts the bridge down when stopped", async () => {
+    sim = await BoardSimulator.start({ plant: "motors", muscles: 4, seed: 1 });
+    const transport = new InProcessTransport({
+      log: () => undefined,
+      parameters: new Map<string, Record<string, unknown>>([
+        ["hardware", { port: sim.hostPaths[0], rate_hz: 100, command_mode: "pwm" }],
+        ["controller", { command_unit: "pwm_percent", command_min: 0, command_max: 50 }],
+      ]),
+    });
+    const set = await startNodes({ nodes: ["hardware", "controller"], transport, durationSec: 1 });
+    await set.finished;
+    const board = sim.boards[0];
+    const outputWhileRunning = Array.from(board.output);
+    const hw = set.get<BridgeNode>("hardware")!;
+    assert.equal(hw.bridge.spec.muscles.length, 4);
+    assert.equal(hw.bridge.spec.commandUnit, "pwm_percent");
+    assert.ok(hw.counters.ticksCommanded > 50, `${hw.counters.ticksCommanded} ticks commanded`);
+    assert.ok((set.get<ControllerNode>("controller")!.sourceTicks.get("dep") ?? 0) > 50);
+    assert.ok(outputWhileRunning.some((u) => u > 0), `the boards drove their motors: [${outputWhileRunning.join(", ")}]`);
+    await set.stop();
+    await transport.close();
+    assert.equal(hw.bridge.state, "finalized");
+  });
+
+  it("a port that does not open fails the start with the bridge's reason", async () => {
+    const transport = new InProcessTransport({ log: () => undefined, parameters: new Map([["hardware", { port: "/dev/tendon-no-such-port", rate_hz: 100 }]]) });
+    await assert.rejects(startNodes({ nodes: ["hardware"], transport }), /tendon-no-such-port/);
+  });
+});
