@@ -107,10 +107,11 @@ describe("muscle boards over pseudo-terminals", function () {
     await waitFor(() => near(sim.board(1).output[0], 0.3), "the board to follow the command");
     sim.resetBoard(1);
     await waitFor(() => has(events, (e) => e.type === "board" && e.kind === "reset"), "the reset to be reported");
-    await waitFor(() => sim.board(1).configured && near(sim.board(1).output[0], 0.3), "the board configured and driven again");
-    const c = bridge.linkCounters();
-    assert.equal(c.boardResets, 1);
-    assert.ok(c.configurations >= 2);
+    await waitFor(
+      () => bridge.boards()[0].state === "ready" && bridge.linkCounters().configurations >= 2 && sim.board(1).configured && near(sim.board(1).output[0], 0.3),
+      "the board configured and driven again",
+    );
+    assert.equal(bridge.linkCounters().boardResets, 1);
   });
 
   it("detects a reset whose announcement was lost, from the status flags", async () => {
