@@ -4,7 +4,7 @@
  *
  *   npm run bench                 full run (a few minutes)
  *   npm run bench -- --quick      shorter durations, for a smoke check of the benchmark itself
- *   npm run bench -- --only dep,loop,realtime,hardware,ros
+ *   npm run bench -- --only dep,loop,realtime,hardware,ros,safety,observability,learner
  */
 import fs from "node:fs";
 import os from "node:os";
@@ -104,6 +104,9 @@ async function optional(name: string, file: string, fn: string): Promise<void> {
 
 await optional("hardware", "hardware.ts", "benchHardware");
 await optional("ros", "ros.ts", "benchTransport");
+await optional("safety", "safety.ts", "benchSafety");
+await optional("observability", "observability.ts", "benchObservability");
+await optional("learner", "learner.ts", "benchLearner");
 
 function printTable(): void {
   const header: Row = { group: "group", metric: "metric", value: "value", target: "target" };
