@@ -14,9 +14,10 @@ import { COMMAND_MODES, type CommandModeName, type MuscleBoardBridgeOptions } fr
 import { UsageError } from "./errors.js";
 import { nonNegativeInteger, oneOf, positiveInteger, positiveNumber } from "./parse.js";
 import { addServeOptions, servePort, ServeSession, type ServeFlags } from "../api/ServeSession.js";
+import { addObserveOptions, formatRecording, observersFromFlags, type ObserveFlags } from "../observability/RunObservers.js";
 import { formatSummary, jsonSummary, readParamsFile } from "./simCommand.js";
 
-interface HwFlags extends ServeFlags {
+interface HwFlags extends ServeFlags, ObserveFlags {
   port: string[];
   boards: string[];
   config?: string;
@@ -55,7 +56,7 @@ export function registerHwCommand(program: Command): void {
     .option("--bins <n>", "cells per joint of the coverage grid", positiveInteger("--bins"), 20)
     .option("--json", "end stdout with one line of JSON summary", false)
     .option("--no-progress", "no status line on stderr");
-  addServeOptions(hw).action(async (flags: HwFlags, cmd: Command) => {
+  addServeOptions(addObserveOptions(hw)).action(async (flags: HwFlags, cmd: Command) => {
     await hwAction(flags, cmd.getOptionValueSource("duration") !== "default");
   });
 }
@@ -125,6 +126,12 @@ async function hwAction(flags: HwFlags, durationGiven: boolean): Promise<void> {
   const port = flags.serve === undefined ? undefined : servePort(flags.serve);
   if (typeof port === "string") throw new UsageError(port);
   const serve = port === undefined ? undefined : await ServeSession.fromFlags(flags, port);
+  // --record, --foxglove, and the dashboard with --serve.
+  const observers = await observersFromFlags(flags, { command: "hw", coverageBins: flags.bins, serve: serve?.server }).catch(async (err: unknown) => {
+    await serve?.close();
+    throw err;
+  });
+  const hooks = observers?.hooks("dep", serve?.extendLoop);
   const durationSec = serve && !durationGiven ? Infinity : flags.duration;
   let stopLoop: (() => void) | undefined;
   let interrupted = false;
@@ -136,20 +143,22 @@ async function hwAction(flags: HwFlags, durationGiven: boolean): Promise<void> {
   process.once("SIGTERM", onSignal);
   const tty = Boolean(process.stderr.isTTY) && flags.progress;
   let timer: NodeJS.Timeout | undefined;
-  let run: HwRunResult;
+  let run: HwRunResult | undefined;
+  let recording: Awaited<ReturnType<NonNullable<typeof observers>["close"]>>;
   try {
     if (flags.progress && !flags.json && !tty && !serve) process.stderr.write(`hw: running DEP on the boards for ${flags.duration} s...\n`);
     run = await runHw({
       bridge,
       dep: { preset: flags.preset, params: depParams },
       durationSec,
-      extendLoop: serve?.extendLoop,
+      extendLoop: hooks?.extendLoop ?? serve?.extendLoop,
       rateHz: flags.rate,
       seed: flags.seed,
       coverageBins: flags.bins,
       onLoop: (loop: ControlLoop, totalTicks, b) => {
         stopLoop = () => loop.stop();
         serve?.attachLoop(loop);
+        hooks?.attachLoop(loop);
         if (interrupted) loop.stop();
         if (!tty || serve) return;
         timer = setInterval(() => {
@@ -162,6 +171,7 @@ async function hwAction(flags: HwFlags, durationGiven: boolean): Promise<void> {
     });
   } finally {
     await serve?.close();
+    recording = await observers?.close(run ? hwJsonSummary(run, flags.seed) : undefined);
     if (timer) {
       clearInterval(timer);
       process.stderr.write("\r\x1b[K");
@@ -172,7 +182,8 @@ async function hwAction(flags: HwFlags, durationGiven: boolean): Promise<void> {
   const out = process.stdout;
   out.write(formatSummary(run, undefined, { seed: flags.seed, realtime: true, command: "hw" }));
   out.write(formatLink(run.link, run));
-  if (flags.json) out.write(`${JSON.stringify(hwJsonSummary(run, flags.seed))}\n`);
+  if (recording) out.write(formatRecording(recording));
+  if (flags.json) out.write(`${JSON.stringify({ ...hwJsonSummary(run, flags.seed), ...(recording ? { recording } : {}) })}\n`);
   if (interrupted) process.exitCode = 130;
 }
 

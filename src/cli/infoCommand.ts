@@ -67,8 +67,9 @@ export function formatInfo(s: RecordingSummary): string {
     lines.push(`    ${c.topic.padEnd(width)}  ${c.type.padEnd(typeWidth)}  ${String(c.count).padStart(8)} msgs  ${rate}`);
   }
   const run = s.metadata.get("tendon.run");
-  if (run) lines.push(`  run            tendon ${run.command ?? ""}: ${run.controller ?? "?"} on ${run.model ?? "?"} at ${Number(run.rate_hz ?? 0).toFixed(1)} Hz`);
+  if (run?.command === "node") lines.push(`  run            tendon node: ${(JSON.parse(run.nodes ?? "[]") as string[]).join(", ")} (${run.transport ?? "?"})`);
+  else if (run) lines.push(`  run            tendon ${run.command ?? ""}: ${run.controller ?? "?"} on ${run.model ?? "?"} at ${Number(run.rate_hz ?? 0).toFixed(1)} Hz`);
   const summary = s.metadata.get("tendon.summary");
-  if (!summary && s.metadata.has("tendon.run")) lines.push(`  summary        none (the run did not finish)`);
+  if (!summary && run && run.command !== "node") lines.push(`  summary        none (the run did not finish)`);
   return `${lines.join("\n")}\n`;
 }

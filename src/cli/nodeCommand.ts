@@ -17,9 +17,10 @@ import { ParameterError } from "../transport/parameters.js";
 import { parametersFor, ParamsFileError, readParamsFile, type ParamsFile } from "../transport/paramsFile.js";
 import type { Transport } from "../transport/Transport.js";
 import { UsageError } from "./errors.js";
+import { addObserveOptions, formatRecording, observersFromFlags, type ObserveFlags, type RunObservers } from "../observability/RunObservers.js";
 import { nonNegativeInteger, oneOf, positiveNumber } from "./parse.js";
 
-interface NodeFlags {
+interface NodeFlags extends Partial<ObserveFlags> {
   ros: boolean;
   paramsFile?: string;
   model?: string;
@@ -93,6 +94,8 @@ export interface NodeRunPlan {
   readonly flagValues: Map<NodeName, Record<string, unknown>>;
   readonly preset?: string;
   readonly durationSec?: number;
+  /** --record, --foxglove: every topic observed. */
+  readonly observe?: ObserveFlags;
 }
 
 /** Checks the names and reads the params file: everything that can fail before a node starts. */
@@ -115,12 +118,13 @@ export function planNodeRun(names: readonly string[], flags: NodeFlags): NodeRun
   const parameters = new Map<NodeName, Record<string, unknown>>(nodes.map((n) => [n, { ...parametersFor(file, n), ...(flagValues.get(n) ?? {}) }]));
   if (flags.lockstep && flags.ros) throw new UsageError("--lockstep runs without ROS only: over ROS the sim runs in real time and publishes /clock");
   if (flags.lockstep && !nodes.includes("sim")) throw new UsageError("--lockstep is for the sim node");
-  return { nodes, ros: flags.ros, paramsFile: flags.paramsFile, file, parameters, flagValues, preset: flags.preset, durationSec: flags.duration };
+  const observe = flags.record !== undefined || flags.foxglove !== undefined ? { record: flags.record, foxglove: flags.foxglove, foxgloveHost: flags.foxgloveHost ?? "127.0.0.1" } : undefined;
+  return { nodes, ros: flags.ros, paramsFile: flags.paramsFile, file, parameters, flagValues, preset: flags.preset, durationSec: flags.duration, observe };
 }
 
 /** The `node` subcommand's flags on `parent`; `action` gets the checked plan. */
 function defineNodeCommand(parent: Command, action: (plan: NodeRunPlan) => Promise<void>): Command {
-  return parent
+  const command = parent
     .command("node")
     .description(`run tendon nodes (${NODE_NAMES.join(", ")}), alone or several in one process`)
     .argument("<names...>", `nodes to run: ${NODE_NAMES.join(", ")}`)
@@ -132,8 +136,8 @@ function defineNodeCommand(parent: Command, action: (plan: NodeRunPlan) => Promi
     .option("-s, --seed <n>", "sim: seed of the initial state (parameter sim.seed)", nonNegativeInteger("--seed"))
     .addOption(new Option("-p, --preset <name>", "controller: DEP preset under the parameters").argParser(oneOf("--preset", DEP_PRESET_NAMES)))
     .option("--lockstep", "sim: run as fast as possible, the controller in this process (not with --ros)", false)
-    .option("-d, --duration <sec>", "end after this many seconds of the bridge's time (default: until stopped)", positiveNumber("--duration"))
-    .action(async (names: string[], flags: NodeFlags) => {
+    .option("-d, --duration <sec>", "end after this many seconds of the bridge's time (default: until stopped)", positiveNumber("--duration"));
+  return addObserveOptions(command).action(async (names: string[], flags: NodeFlags) => {
       await action(planNodeRun(names, flags));
     });
 }
@@ -190,14 +194,20 @@ async function runNodeCommand(plan: NodeRunPlan, rosArgs: readonly string[]): Pr
   process.on("SIGTERM", onSignal);
   if (!plan.ros) process.on("SIGHUP", onHangup);
   let transport: Transport | undefined;
+  let observers: RunObservers | undefined;
   try {
     transport = await openTransport(plan, rosArgs);
+    // --record, --foxglove: subscribed before the nodes start, so that nothing is missed.
+    observers = plan.observe ? await observersFromFlags(plan.observe, { command: "node" }) : undefined;
+    const lockstep = plan.parameters.get("sim")?.mode === "lockstep";
+    const observer = observers?.observeTransport(transport, { nodes: JSON.stringify(plan.nodes), transport: transport.kind }, { simTime: lockstep });
     try {
       set = await startNodes({ nodes: plan.nodes, transport, durationSec: plan.durationSec, preset: plan.preset });
     } catch (err) {
       if (err instanceof ParameterError || err instanceof NodeSetError || err instanceof ParamsFileError) throw new UsageError(err.message);
       throw err;
     }
+    observer?.refresh();
     process.stderr.write(`tendon: running ${plan.nodes.join(", ")} (${transport.kind === "ros2" ? "ROS 2" : "in process"}); SIGINT or SIGTERM stops\n`);
     if (!signal) {
       await Promise.race([set.finished, new Promise<void>((resolve) => (wake = resolve))]);
@@ -209,6 +219,11 @@ async function runNodeCommand(plan: NodeRunPlan, rosArgs: readonly string[]): Pr
     }
   } finally {
     await set?.stop().catch(() => undefined);
+    const recording = await observers?.close().catch((err: unknown) => {
+      process.stderr.write(`tendon: the recording could not be completed: ${(err as Error).message}\n`);
+      return undefined;
+    });
+    if (recording) process.stderr.write(`tendon:${formatRecording(recording).trimEnd().replace(/^ +recording +/, " recording ")}\n`);
     await transport?.close();
     process.off("SIGINT", onSignal);
     process.off("SIGTERM", onSignal);

@@ -21,6 +21,8 @@ import type { ExtendLoop, LoopContext } from "../safety/loopExtension.js";
 import { DashboardFeed } from "./dashboard/DashboardFeed.js";
 import { DEFAULT_FOXGLOVE_PORT, FoxgloveLive, FoxgloveLiveError } from "./FoxgloveLive.js";
 import { LoopTopics } from "./LoopTopics.js";
+import { TransportRecorder } from "./TransportRecorder.js";
+import type { Transport } from "../transport/Transport.js";
 import { McapRecorder, type RecorderStats } from "./McapRecorder.js";
 import { DashboardRoutes, type HttpMountable } from "./dashboard/DashboardRoutes.js";
 
@@ -52,7 +54,7 @@ export function foxglovePort(value: string | true): number | string {
  */
 export async function observersFromFlags(
   flags: ObserveFlags,
-  context: { command: "sim" | "hw"; coverageBins?: number; serve?: HttpMountable; log?: (line: string) => void },
+  context: { command: "sim" | "hw" | "node"; coverageBins?: number; serve?: HttpMountable; log?: (line: string) => void },
 ): Promise<RunObservers | undefined> {
   const port = flags.foxglove === undefined ? undefined : foxglovePort(flags.foxglove);
   if (typeof port === "string") throw new UsageError(port);
@@ -97,8 +99,8 @@ export interface CoverageCurve {
 export interface RunObserversOptions {
   readonly record?: string;
   readonly foxglove?: { host: string; port: number };
-  /** "sim" or "hw": a simulator's stamps are loop time, and it publishes /clock. */
-  readonly command: "sim" | "hw";
+  /** "sim", "hw" or "node": a simulator's stamps are loop time, and it publishes /clock. */
+  readonly command: "sim" | "hw" | "node";
   readonly coverageBins?: number;
   /** Where "recording to ..." lines go (default stderr). */
   readonly log?: (line: string) => void;
@@ -118,6 +120,7 @@ export class RunObservers {
   readonly #o: RunObserversOptions;
   readonly #dashboard = new DashboardRoutes();
   readonly #coverage = new Map<string, CoverageCurve>();
+  readonly #finishers: (() => void)[] = [];
   #closed: Promise<RecorderStats | undefined> | undefined;
 
   private constructor(o: RunObserversOptions, recorder: McapRecorder | undefined, foxglove: FoxgloveLive | undefined) {
@@ -146,6 +149,19 @@ export class RunObservers {
   /** Whether anything observes the loop (a run without any skips the topics entirely). */
   get active(): boolean {
     return this.recorder !== undefined || this.foxglove !== undefined || this.#dashboard.mounted;
+  }
+
+  /**
+   * Observes every topic of a transport (`tendon node ...`): call before the nodes start, and
+   * `refresh()` the result after; it stops at `close()`.
+   */
+  observeTransport(transport: Transport, run: Readonly<Record<string, string>> = {}, options: { simTime?: boolean } = {}): TransportRecorder | undefined {
+    const sinks = [this.recorder, this.foxglove].filter((s): s is McapRecorder | FoxgloveLive => s !== undefined);
+    if (sinks.length === 0) return undefined;
+    this.recorder?.addMetadata("tendon.run", { command: "node", ...run });
+    const observer = new TransportRecorder(transport, sinks, options);
+    this.#finishers.push(() => observer.stop());
+    return observer;
   }
 
   /** Serves the dashboard (page and data feed) on the API server of `--serve`. */
@@ -220,8 +236,6 @@ export class RunObservers {
     };
     return { extendLoop, attachLoop };
   }
-
-  readonly #finishers: (() => void)[] = [];
 
   /**
    * Ends the observation: the coverage curves and `summary` go into the recording, which is then

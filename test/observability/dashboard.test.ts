@@ -69,7 +69,7 @@ describe("observability: the dashboard in headless Chromium", function () {
     // Plots receive data: frames from the feed, samples on every plot, a DEP matrix drawn.
     const seen = await until("frames on the page", async () => {
       const s = await page.evaluate(() => {
-        const d = (window as any).tendonDashboard;
+        const d = (globalThis as any).tendonDashboard;
         return { frames: d.frames, samples: d.samples, matrix: d.matrixFrames, plots: Object.keys(d.plots), points: d.plots.activation?.data?.[0]?.length ?? 0 };
       });
       return s.frames >= 5 && s.matrix >= 1 && s.points > 0 ? s : undefined;
