@@ -112,4 +112,44 @@ describe("observability: the CLI", function () {
     assert.match(info.stdout, /TRUNCATED/);
     assert.match(info.stdout, /\/muscle_states +sensor_msgs\/msg\/JointState/);
   });
+
+  it("tendon node --record records every topic the composed nodes publish, on simulated time in lockstep", async () => {
+    const file = path.join(dir, "nodes.mcap");
+    const r = await runCli(["node", "sim", "controller", "--lockstep", "--duration", "2", "--record", file]);
+    assert.equal(r.code, 0, r.stderr);
+    const s = await summarizeRecording(file);
+    assert.equal(s.complete, true);
+    const count = (t: string): number => s.channels.find((c) => c.topic === t)?.count ?? -1;
+    assert.equal(count("/clock"), 200);
+    assert.equal(count("/muscle_states"), 200);
+    assert.equal(count("/joint_states"), 200);
+    assert.ok(count("/muscle_commands") >= 199);
+    assert.ok(count("/dep/matrix") > 0 && count("/arbiter/owners") > 0);
+    // Log times follow /clock: 2 s of simulated time, whatever the wall time was.
+    assert.ok(Math.abs(Number(s.endNs - s.startNs) / 1e9 - 1.99) < 0.02, `${Number(s.endNs - s.startNs) / 1e9} s`);
+  });
+
+  it("tendon hw --record records the run on simulated muscle boards", async () => {
+    const sim = spawn(process.execPath, ["--import", "tsx", path.join(projectRoot, "src", "cli", "run.ts"), "board-sim", "--boards", "2"], { cwd: projectRoot, stdio: ["ignore", "pipe", "pipe"] });
+    const stopped = new Promise((resolve) => sim.on("close", resolve));
+    try {
+      let out = "";
+      sim.stdout!.setEncoding("utf8").on("data", (d: string) => (out += d));
+      sim.stderr!.resume();
+      const port = await until("the board simulator's port", async () => /^port (\S+) boards/m.exec(out)?.[1]);
+      const file = path.join(dir, "hw.mcap");
+      const r = await runCli(["hw", "--port", port, "--duration", "1", "--record", file, "--json", "--host-watchdog-ms", "500", "--board-watchdog-ms", "500"]);
+      assert.equal(r.code, 0, r.stderr);
+      const j = lastJsonLine(r.stdout);
+      const s = await summarizeRecording(file);
+      assert.equal(s.complete, true);
+      assert.equal(s.channels.find((c) => c.topic === "/muscle_states")?.count, j.ticks);
+      assert.equal(s.channels.find((c) => c.topic === "/clock"), undefined, "no /clock on hardware");
+      assert.equal(s.metadata.get("tendon.run")?.command, "hw");
+      assert.equal(JSON.parse(s.metadata.get("tendon.summary")!.json).link.boards, 2);
+    } finally {
+      sim.kill("SIGINT");
+      await stopped;
+    }
+  });
 });
