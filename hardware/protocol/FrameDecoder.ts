@@ -90,10 +90,13 @@ export class FrameDecoder {
     }
   }
 
-  /** Forgets a partial frame (after the link was reopened). */
+  /**
+   * Forgets a partial frame, for a link that was (re)opened: bytes up to the first delimiter are
+   * the tail of a frame sent before we listened, and are dropped without counting as errors.
+   */
   reset(): void {
     this.#accLen = 0;
-    this.#discarding = false;
+    this.#discarding = true;
   }
 
   #complete(): void {
