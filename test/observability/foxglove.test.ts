@@ -6,6 +6,10 @@ import { FoxgloveLive } from "../../src/observability/FoxgloveLive.js";
 import { schemaText } from "../../src/observability/schemas.js";
 import { createJointState, type JointStateMsg } from "../../src/transport/messages.js";
 import { QOS_CONTROL } from "../../src/transport/Transport.js";
+import fs from "node:fs";
+import path from "node:path";
+import { profileTopics } from "../../src/observability/TransportRecorder.js";
+import { projectRoot } from "../helpers/paths.js";
 
 describe("observability: Foxglove live view", function () {
   this.timeout(30_000);
@@ -68,5 +72,18 @@ describe("observability: Foxglove live view", function () {
       client.close();
       await live.close();
     }
+  });
+
+  it("docs/foxglove-layout.json plots activations, lengths, forces and joint angles and shows the DEP matrix, from profile topics", () => {
+    const layout = JSON.parse(fs.readFileSync(path.join(projectRoot, "docs", "foxglove-layout.json"), "utf8"));
+    const topics = profileTopics();
+    const plots = Object.entries(layout.configById).filter(([id]) => id.startsWith("Plot!")) as [string, { title: string; paths: { value: string }[] }][];
+    assert.deepEqual(plots.map(([, p]) => p.title.split(" ")[0] + " " + p.title.split(" ")[1]).sort(), ["Joint angles", "Muscle activations", "Musculotendon lengths", "Tendon forces"]);
+    for (const [, p] of plots) {
+      for (const { value } of p.paths) assert.ok(topics.has(value.slice(0, value.indexOf("."))), value);
+    }
+    const script = Object.values(layout.userNodes as Record<string, { sourceCode: string }>)[0].sourceCode;
+    assert.match(script, /inputs = \["\/dep\/matrix"\]/);
+    assert.equal(layout.configById["Image!depmatrix"].imageMode.imageTopic, /output = "([^"]+)"/.exec(script)![1]);
   });
 });
