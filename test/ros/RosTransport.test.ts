@@ -223,20 +223,23 @@ describe("RosTransport (contract with rclnodejs 2.x, against a fake)", () => {
     });
     const spy = transport.createNode("spy");
     const commands = firstValueFrom(spy.subscribe("std_msgs/msg/Float64MultiArray", "/muscle_commands").pipe(take(5), toArray()));
-    await set.finished;
-    const hw = set.get<BridgeNode>("hardware")!;
-    const controller = set.get<ControllerNode>("controller")!;
-    assert.equal(hw.result?.ticks, 1500);
-    assert.ok(controller.ticks > 1000, `controller ticked ${controller.ticks} times`);
-    assert.ok(hw.counters.ticksCommanded > 1000, `bridge wrote ${hw.counters.ticksCommanded} received commands`);
-    assert.equal(controller.params.values.kappa, 50);
-    const got = await commands;
-    assert.ok(got.every((m) => m.data instanceof Float64Array && m.data.length === 3));
-    // A parameter set over "ROS" reaches the running node.
-    assert.equal(fakeNode(rcl, "controller").setParameters([new Parameter("kappa", ParameterType.PARAMETER_DOUBLE, 0)]).successful, false);
-    await set.stop();
-    await tick();
-    await transport.close();
+    try {
+      await set.finished;
+      const hw = set.get<BridgeNode>("hardware")!;
+      const controller = set.get<ControllerNode>("controller")!;
+      assert.equal(hw.result?.ticks, 1500);
+      assert.ok(controller.ticks > 1000, `controller ticked ${controller.ticks} times`);
+      assert.ok(hw.counters.ticksCommanded > 1000, `bridge wrote ${hw.counters.ticksCommanded} received commands`);
+      assert.equal(controller.params.values.kappa, 50);
+      const got = await commands;
+      assert.ok(got.every((m) => m.data instanceof Float64Array && m.data.length === 3));
+      // A parameter set over "ROS" reaches the running node.
+      assert.equal(fakeNode(rcl, "controller").setParameters([new Parameter("kappa", ParameterType.PARAMETER_DOUBLE, 0)]).successful, false);
+    } finally {
+      await set.stop();
+      await tick();
+      await transport.close();
+    }
     const made = new Set(rcl.calls.map((c) => c.call));
     for (const call of [
       "removeSignalHandlers",
