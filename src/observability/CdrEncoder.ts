@@ -1,6 +1,6 @@
 /**
  * A CDR (little-endian, XCDR1: the ROS 2 default) encoder compiled once from ROS 2 message
- * definitions into a tree of closures, writing straight into a caller's growable buffer: no
+ * definitions into straight-line JavaScript, writing into a caller's growable buffer: no
  * per-message allocation for the message shapes tendon publishes (strings are written byte by
  * byte when ASCII). Its output is byte for byte that of @foxglove/rosmsg2-serialization's
  * `MessageWriter` (checked by the tests on every tendon message type); `MessageWriter` is the
@@ -49,190 +49,171 @@ export class ByteBuffer {
   }
 }
 
-type Write = (b: ByteBuffer, value: unknown) => void;
-type Msg = Record<string, unknown>;
-
-function align(b: ByteBuffer, n: number): void {
-  const rem = (b.pos - b.origin) % n;
-  if (rem !== 0) {
-    const pad = n - rem;
-    b.ensure(pad);
-    b.bytes.fill(0, b.pos, b.pos + pad);
-    b.pos += pad;
-  }
-}
+type Encode = (b: ByteBuffer, m: unknown) => void;
 
 const utf8 = new TextEncoder();
 
-function writeString(b: ByteBuffer, value: unknown): void {
-  const s = typeof value === "string" ? value : "";
+/**
+ * Writes `s` (length-prefixed, NUL-terminated UTF-8) at `p`, which is 4-aligned, with room for
+ * 4 + 3 * s.length + 1 bytes; returns the position after it.
+ */
+function putString(bytes: Uint8Array, view: DataView, p: number, s: string): number {
   const len = s.length;
-  align(b, 4);
-  b.ensure(4 + len * 3 + 1);
-  const lenPos = b.pos;
-  let p = lenPos + 4;
-  const bytes = b.bytes;
-  let ascii = true;
+  let q = p + 4;
   for (let i = 0; i < len; i++) {
     const c = s.charCodeAt(i);
     if (c >= 0x80) {
-      ascii = false;
+      q = p + 4 + utf8.encodeInto(s, bytes.subarray(p + 4, p + 4 + len * 3)).written;
       break;
     }
-    bytes[p++] = c;
+    bytes[q++] = c;
   }
-  if (!ascii) p = lenPos + 4 + utf8.encodeInto(s, bytes.subarray(lenPos + 4, lenPos + 4 + len * 3)).written;
-  bytes[p++] = 0;
-  b.view.setUint32(lenPos, p - lenPos - 4, true);
-  b.pos = p;
+  bytes[q++] = 0;
+  view.setUint32(p, q - p - 4, true);
+  return q;
 }
 
-function num(v: unknown): number {
-  return typeof v === "number" ? v : typeof v === "boolean" ? (v ? 1 : 0) : 0;
-}
-
-function big(v: unknown): bigint {
+function toBig(v: unknown): bigint {
   return typeof v === "bigint" ? v : typeof v === "number" ? BigInt(Math.trunc(v)) : 0n;
 }
 
-/** One scalar of a primitive type: its size and how to write it (alignment = size, except time: 4). */
-interface Primitive {
-  readonly size: number;
-  readonly alignment: number;
-  readonly put: (b: ByteBuffer, v: unknown) => void;
-}
+const EMPTY: Readonly<Record<string, unknown>> = Object.freeze({});
 
-const PRIMITIVES: Readonly<Record<string, Primitive>> = {
-  bool: { size: 1, alignment: 1, put: (b, v) => b.view.setUint8(b.pos++, v === true || v === 1 ? 1 : 0) },
-  int8: { size: 1, alignment: 1, put: (b, v) => b.view.setInt8(b.pos++, num(v)) },
-  uint8: { size: 1, alignment: 1, put: (b, v) => b.view.setUint8(b.pos++, num(v)) },
-  byte: { size: 1, alignment: 1, put: (b, v) => b.view.setUint8(b.pos++, num(v)) },
-  char: { size: 1, alignment: 1, put: (b, v) => b.view.setUint8(b.pos++, num(v)) },
-  int16: { size: 2, alignment: 2, put: (b, v) => (b.view.setInt16(b.pos, num(v), true), (b.pos += 2)) },
-  uint16: { size: 2, alignment: 2, put: (b, v) => (b.view.setUint16(b.pos, num(v), true), (b.pos += 2)) },
-  int32: { size: 4, alignment: 4, put: (b, v) => (b.view.setInt32(b.pos, num(v), true), (b.pos += 4)) },
-  uint32: { size: 4, alignment: 4, put: (b, v) => (b.view.setUint32(b.pos, num(v), true), (b.pos += 4)) },
-  float32: { size: 4, alignment: 4, put: (b, v) => (b.view.setFloat32(b.pos, num(v), true), (b.pos += 4)) },
-  float64: { size: 8, alignment: 8, put: (b, v) => (b.view.setFloat64(b.pos, num(v), true), (b.pos += 8)) },
-  int64: { size: 8, alignment: 8, put: (b, v) => (b.view.setBigInt64(b.pos, big(v), true), (b.pos += 8)) },
-  uint64: { size: 8, alignment: 8, put: (b, v) => (b.view.setBigUint64(b.pos, big(v), true), (b.pos += 8)) },
-  time: { size: 8, alignment: 4, put: putTime },
-  duration: { size: 8, alignment: 4, put: putTime },
+/** Size, alignment and DataView setter of each primitive (time: two 4-byte words). */
+const PRIMITIVES: Readonly<Record<string, { size: number; setter?: string; bool?: true; big?: true }>> = {
+  bool: { size: 1, setter: "setUint8", bool: true },
+  int8: { size: 1, setter: "setInt8" },
+  uint8: { size: 1, setter: "setUint8" },
+  byte: { size: 1, setter: "setUint8" },
+  char: { size: 1, setter: "setUint8" },
+  int16: { size: 2, setter: "setInt16" },
+  uint16: { size: 2, setter: "setUint16" },
+  int32: { size: 4, setter: "setInt32" },
+  uint32: { size: 4, setter: "setUint32" },
+  float32: { size: 4, setter: "setFloat32" },
+  float64: { size: 8, setter: "setFloat64" },
+  int64: { size: 8, setter: "setBigInt64", big: true },
+  uint64: { size: 8, setter: "setBigUint64", big: true },
+  time: { size: 8 },
+  duration: { size: 8 },
 };
 
-function putTime(b: ByteBuffer, v: unknown): void {
-  const t = (v ?? {}) as { sec?: number; nanosec?: number; nsec?: number };
-  b.view.setInt32(b.pos, t.sec ?? 0, true);
-  b.view.setUint32(b.pos + 4, t.nanosec ?? t.nsec ?? 0, true);
-  b.pos += 8;
+/**
+ * Generates the source of an encoder: straight-line code per field, nested types inlined, with
+ * local cursor, view and bytes (reloaded after the buffer grows). Field names are written as
+ * string literals; nothing from a message reaches the generated code.
+ */
+class Generator {
+  readonly #byName: Map<string, MessageDefinition>;
+  /** One cache per string-array field: the strings last written and their bytes. */
+  readonly caches: { strs: unknown[]; bytes: Uint8Array }[] = [];
+  #n = 0;
+
+  constructor(definitions: readonly MessageDefinition[]) {
+    this.#byName = new Map(definitions.map((d) => [d.name ?? "", d]));
+  }
+
+  #var(prefix: string): string {
+    return `${prefix}${this.#n++}`;
+  }
+
+  /** Makes room for `n` (an expression) more bytes. */
+  #room(n: string): string {
+    return `if (p + ${n} > y.length) { b.pos = p; b.ensure(${n}); y = b.bytes; v = b.view; }\n`;
+  }
+
+  #align(size: number): string {
+    if (size <= 1) return "";
+    const mask = size - 1;
+    return `{ const r = (p - o) & ${mask}; if (r !== 0) { ${this.#room(String(size))} for (let k = r; k < ${size}; k++) y[p++] = 0; } }\n`;
+  }
+
+  #scalar(type: string, x: string): string {
+    if (type === "string") {
+      const sv = this.#var("s");
+      return `{ const ${sv} = typeof ${x} === "string" ? ${x} : "";\n${this.#align(4)}${this.#room(`4 + ${sv}.length * 3 + 1`)}p = putString(y, v, p, ${sv}); }\n`;
+    }
+    if (type === "time" || type === "duration") {
+      const tv = this.#var("t");
+      return `${this.#align(4)}${this.#room("8")}{ const ${tv} = ${x} ?? EMPTY; v.setInt32(p, ${tv}.sec ?? 0, true); v.setUint32(p + 4, ${tv}.nanosec ?? ${tv}.nsec ?? 0, true); p += 8; }\n`;
+    }
+    const prim = PRIMITIVES[type];
+    if (!prim?.setter) throw new Error(`CdrEncoder: unsupported type '${type}'`);
+    const value = prim.big ? `toBig(${x})` : prim.bool ? `(${x} === true || ${x} === 1 ? 1 : 0)` : `(typeof ${x} === "number" ? ${x} : typeof ${x} === "boolean" ? +${x} : 0)`;
+    const le = prim.size > 1 ? ", true" : "";
+    return `${this.#align(prim.size)}${this.#room(String(prim.size))}v.${prim.setter}(p, ${value}${le}); p += ${prim.size};\n`;
+  }
+
+  /** Code writing the fields of `def` from the object in variable `m`. */
+  struct(def: MessageDefinition, m: string): string {
+    const fields = def.definitions.filter((f) => f.isConstant !== true);
+    // ROS 2 gives an empty message one uint8 member.
+    if (fields.length === 0) return `${this.#room("1")}y[p++] = 0;\n`;
+    return fields.map((f) => this.#field(f, m)).join("");
+  }
+
+  #nested(type: string): MessageDefinition {
+    const def = this.#byName.get(type);
+    if (!def) throw new Error(`CdrEncoder: no definition of '${type}'`);
+    return def;
+  }
+
+  #field(f: MessageDefinitionField, m: string): string {
+    const x = `${m}[${JSON.stringify(f.name)}]`;
+    if (f.isArray !== true) {
+      if (f.isComplex === true) {
+        const mv = this.#var("m");
+        return `{ const ${mv} = ${x} ?? EMPTY;\n${this.struct(this.#nested(f.type), mv)}}\n`;
+      }
+      return this.#scalar(f.type, x);
+    }
+    const av = this.#var("a");
+    const nv = this.#var("n");
+    const iv = this.#var("i");
+    let code = `{ const ${av} = ${x};\n`;
+    code += f.arrayLength !== undefined ? `const ${nv} = ${f.arrayLength};\n` : `const ${nv} = ${av} == null ? 0 : (${av}.length ?? 0);\n${this.#align(4)}${this.#room("4")}v.setUint32(p, ${nv}, true); p += 4;\n`;
+    const elem = `(${av} == null ? undefined : ${av}[${iv}])`;
+    if (f.isComplex === true) {
+      const ev = this.#var("e");
+      code += `for (let ${iv} = 0; ${iv} < ${nv}; ${iv}++) { const ${ev} = ${elem} ?? EMPTY;\n${this.struct(this.#nested(f.type), ev)}}\n`;
+    } else if (f.type === "float64") {
+      // Aligned once (nothing for an empty sequence), then the values back to back.
+      const xv = this.#var("x");
+      code += `if (${nv} > 0) {\n${this.#align(8)}${this.#room(`8 * ${nv}`)}for (let ${iv} = 0; ${iv} < ${nv}; ${iv}++, p += 8) { const ${xv} = ${elem}; v.setFloat64(p, typeof ${xv} === "number" ? ${xv} : 0, true); } }\n`;
+    } else if (f.type === "string" && f.arrayLength === undefined) {
+      // Name lists repeat message after message: their bytes are kept and copied while the same
+      // strings come. The copy starts 4-aligned, as the strings do, so its padding is the same.
+      const cv = this.#var("c");
+      const hv = this.#var("h");
+      const sv = this.#var("start");
+      this.caches.push({ strs: [], bytes: new Uint8Array(0) });
+      code += `const ${cv} = C[${this.caches.length - 1}];\nlet ${hv} = ${nv} > 0 && ${cv}.strs.length === ${nv};\n`;
+      code += `for (let ${iv} = 0; ${hv} && ${iv} < ${nv}; ${iv}++) ${hv} = ${av}[${iv}] === ${cv}.strs[${iv}];\n`;
+      code += `if (${hv}) { ${this.#room(`${cv}.bytes.length`)}y.set(${cv}.bytes, p); p += ${cv}.bytes.length; }\n`;
+      code += `else { const ${sv} = p;\nfor (let ${iv} = 0; ${iv} < ${nv}; ${iv}++) {\n${this.#scalar(f.type, elem)}}\n`;
+      code += `if (${nv} > 0 && ${nv} <= 256) { ${cv}.strs = Array.from(${av}); ${cv}.bytes = y.slice(${sv}, p); } }\n`;
+    } else {
+      code += `for (let ${iv} = 0; ${iv} < ${nv}; ${iv}++) {\n${this.#scalar(f.type, elem)}}\n`;
+    }
+    return `${code}}\n`;
+  }
 }
 
 export class CdrEncoder {
-  readonly #root: Write;
+  readonly #encode: Encode;
 
   /** `definitions`: the root type first, then every type it uses (as `definitionsFor` returns them). */
   constructor(definitions: readonly MessageDefinition[]) {
     if (definitions.length === 0) throw new Error("CdrEncoder: no definitions");
-    const byName = new Map(definitions.map((d) => [d.name ?? "", d]));
-    const compiled = new Map<string, Write>();
-    const compile = (def: MessageDefinition): Write => {
-      const fields = def.definitions.filter((f) => f.isConstant !== true);
-      if (fields.length === 0) {
-        // ROS 2 gives an empty message one uint8 member.
-        return (b) => {
-          b.ensure(1);
-          b.bytes[b.pos++] = 0;
-        };
-      }
-      const writers = fields.map((f) => fieldWriter(f));
-      return (b, value) => {
-        const m = (value ?? {}) as Msg;
-        for (let i = 0; i < writers.length; i++) writers[i](b, m);
-      };
-    };
-    const complex = (type: string): Write => {
-      let w = compiled.get(type);
-      if (w) return w;
-      const def = byName.get(type);
-      if (!def) throw new Error(`CdrEncoder: no definition of '${type}'`);
-      // A forward reference for recursive types.
-      let inner: Write | undefined;
-      compiled.set(type, (b, v) => inner!(b, v));
-      inner = compile(def);
-      w = inner;
-      compiled.set(type, w);
-      return w;
-    };
-    const fieldWriter = (f: MessageDefinitionField): ((b: ByteBuffer, m: Msg) => void) => {
-      const name = f.name;
-      const fixed = f.arrayLength;
-      if (f.isArray === true) {
-        const lengthOf = (v: unknown): number => (fixed !== undefined ? fixed : ((v as { length?: number } | undefined)?.length ?? 0));
-        const prefix = (b: ByteBuffer, n: number): void => {
-          if (fixed !== undefined) return;
-          align(b, 4);
-          b.ensure(4);
-          b.view.setUint32(b.pos, n, true);
-          b.pos += 4;
-        };
-        if (f.isComplex === true) {
-          const w = complex(f.type);
-          return (b, m) => {
-            const v = m[name] as unknown[] | undefined;
-            const n = lengthOf(v);
-            prefix(b, n);
-            for (let i = 0; i < n; i++) w(b, v?.[i]);
-          };
-        }
-        if (f.type === "string") {
-          return (b, m) => {
-            const v = m[name] as unknown[] | undefined;
-            const n = lengthOf(v);
-            prefix(b, n);
-            for (let i = 0; i < n; i++) writeString(b, v?.[i]);
-          };
-        }
-        const p = PRIMITIVES[f.type];
-        if (!p) throw new Error(`CdrEncoder: unsupported type '${f.type}[]'`);
-        if (f.type === "float64") {
-          return (b, m) => {
-            const v = m[name] as ArrayLike<number> | undefined;
-            const n = lengthOf(v);
-            prefix(b, n);
-            if (n === 0) return;
-            align(b, 8);
-            b.ensure(8 * n);
-            const view = b.view;
-            let pos = b.pos;
-            for (let i = 0; i < n; i++, pos += 8) view.setFloat64(pos, num(v?.[i]), true);
-            b.pos = pos;
-          };
-        }
-        return (b, m) => {
-          const v = m[name] as ArrayLike<unknown> | undefined;
-          const n = lengthOf(v);
-          prefix(b, n);
-          for (let i = 0; i < n; i++) {
-            align(b, p.alignment);
-            b.ensure(p.size);
-            p.put(b, v?.[i]);
-          }
-        };
-      }
-      if (f.isComplex === true) {
-        const w = complex(f.type);
-        return (b, m) => w(b, m[name]);
-      }
-      if (f.type === "string") return (b, m) => writeString(b, m[name]);
-      const p = PRIMITIVES[f.type];
-      if (!p) throw new Error(`CdrEncoder: unsupported type '${f.type}'`);
-      return (b, m) => {
-        align(b, p.alignment);
-        b.ensure(p.size);
-        p.put(b, m[name]);
-      };
-    };
-    this.#root = compile(definitions[0]);
+    const gen = new Generator(definitions);
+    const body = `let p = b.pos; const o = b.origin; let y = b.bytes; let v = b.view;\n${gen.struct(definitions[0], "m")}b.pos = p;\n`;
+    const factory = new Function("putString", "toBig", "EMPTY", "C", `return function encode(b, m) {\n${body}};`) as (
+      ps: typeof putString,
+      tb: typeof toBig,
+      empty: typeof EMPTY,
+      caches: Generator["caches"],
+    ) => Encode;
+    this.#encode = factory(putString, toBig, EMPTY, gen.caches);
   }
 
   /** Appends the CDR payload of `message` (encapsulation header first) at `b.pos`. */
@@ -245,7 +226,7 @@ export class CdrEncoder {
     bytes[b.pos + 3] = 0;
     b.pos += 4;
     b.origin = b.pos;
-    this.#root(b, message);
+    this.#encode(b, message ?? EMPTY);
   }
 
   /** The payload as a new array (for low-rate use and tests). */

@@ -72,7 +72,6 @@ export class McapRecorder implements TopicSink {
   readonly #channels: ChannelState[] = [];
   readonly #byTopic = new Map<string, number>();
   readonly #schemaIds = new Map<string, number>();
-  readonly #encoders = new Map<string, CdrEncoder>();
   readonly #rb = new McapRecordBuilder();
   readonly #originLo: number;
   readonly #originHi: number;
@@ -120,8 +119,8 @@ export class McapRecorder implements TopicSink {
       schema = { id: schemaId, name: type, encoding: SCHEMA_ENCODING, data: new TextEncoder().encode(schemaText(type)) };
       this.#rb.writeSchema(schema);
     }
-    let encoder = this.#encoders.get(type);
-    if (!encoder) this.#encoders.set(type, (encoder = new CdrEncoder(definitionsFor(shortTypeName(type)))));
+    // One encoder per channel: each keeps the bytes of its own name lists.
+    const encoder = new CdrEncoder(definitionsFor(shortTypeName(type)));
     const id = this.#channels.length + 1;
     const channel: McapTypes.Channel = {
       id,

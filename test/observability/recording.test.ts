@@ -78,6 +78,17 @@ describe("observability: MCAP recording", function () {
         { numRuns: 150 },
       );
     }
+    // Name lists are cached by the encoder: the same strings again, changed values, a name changed in place.
+    const jsW = new MessageWriter(definitionsFor("sensor_msgs/msg/JointState"));
+    const jsE = new CdrEncoder(definitionsFor("sensor_msgs/msg/JointState"));
+    const named = createJointState(["a_flexor", "a_extensor", "b"]);
+    for (let k = 0; k < 4; k++) {
+      named.position[k % 3] = k;
+      if (k === 2) named.name[1] = "a_ext";
+      if (k === 3) named.name.push("c");
+      if (k === 3) named.position = Float64Array.of(1, 2, 3, 4);
+      assert.deepEqual(Buffer.from(jsE.encodeToBytes(named)), Buffer.from(jsW.writeMessage(named)), `step ${k}`);
+    }
     // Non-ASCII text: MessageWriter (@foxglove/cdr 3.5) sizes strings in UTF-16 units and cuts them;
     // tendon writes UTF-8 with its byte length, as ROS 2 does, and MessageReader reads it back.
     const jsDefs = definitionsFor("sensor_msgs/msg/JointState");
