@@ -1,15 +1,10 @@
 /**
- * The arbitration hook of the controller node, in its first form: per-source commands
- * (/muscle_commands/<source>) override the controller while they are fresh. Sources are in
- * priority order; the first whose newest command is younger than the timeout wins the tick. The
- * safe command (stale sensors, a failed controller) is never overridden. The full arbiter (locks,
- * e-stop latch, rate-limited hand-back) replaces this operator later.
- *
- * Sources are read with `withLatestFrom`, so only the controller's input sets the rate.
+ * The per-source command topics of the controller node (/muscle_commands/<source>): the newest
+ * command of each source, copied out of its message and stamped with its arrival time, for the
+ * arbiter to read at each tick (see ControllerNode).
  */
-import { identity, map, pipe, scan, shareReplay, startWith, withLatestFrom, type Observable, type OperatorFunction } from "rxjs";
+import { scan, shareReplay, startWith, type Observable } from "rxjs";
 import type { Clock } from "../core/clock.js";
-import type { Cycle } from "../loop/operators.js";
 import type { Float64MultiArrayMsg } from "../transport/messages.js";
 
 /** The newest command of one source, copied out of its message. */
@@ -17,12 +12,14 @@ export interface LatestCommand {
   data: Float64Array;
   /** When it arrived, on the arbitration clock (s). */
   atSec: number;
+  /** Commands received so far: a new one when it changes. */
   count: number;
 }
 
 /**
  * The newest command of a source as a replayed value (undefined before the first): the message
- * is copied into one holder object, reused for every message of that size.
+ * is copied into one holder object, reused for every message of that size, so a source may
+ * reuse its message object.
  */
 export function latestCommand(messages$: Observable<Float64MultiArrayMsg>, clock: Clock): Observable<LatestCommand | undefined> {
   return messages$.pipe(
@@ -45,28 +42,4 @@ export function latestCommand(messages$: Observable<Float64MultiArrayMsg>, clock
 export interface CommandSource {
   readonly name: string;
   readonly latest$: Observable<LatestCommand | undefined>;
-}
-
-export function sourceOverride(sources: readonly CommandSource[], clock: Clock, timeoutSec: () => number): OperatorFunction<Cycle, Cycle> {
-  if (sources.length === 0) return identity;
-  return pipe(
-    withLatestFrom(...sources.map((s) => s.latest$)),
-    map((values) => {
-      // values = [cycle, latest of source 0, latest of source 1, ...]
-      const c = values[0];
-      if (c.source === "safe") return c;
-      const now = clock.nowSec();
-      const timeout = timeoutSec();
-      const n = c.command.values.length;
-      for (let i = 1; i < values.length; i++) {
-        const l = values[i] as LatestCommand | undefined;
-        if (l && l.data.length === n && now - l.atSec <= timeout) {
-          c.command.values.set(l.data);
-          c.source = sources[i - 1].name;
-          break;
-        }
-      }
-      return c;
-    }),
-  );
 }
