@@ -44,6 +44,8 @@ export interface McapRecorderOptions {
 export interface RecorderStats extends McapFileStats {
   readonly dropped: number;
   readonly path: string;
+  /** The writer's first error (the file is then incomplete: read it as a truncated file). */
+  readonly error?: string;
 }
 
 const RECORD_HEADER = 1 + 8 + 2 + 4 + 8 + 8;
@@ -210,7 +212,8 @@ export class McapRecorder implements TopicSink {
       clearInterval(this.#timer);
       this.flush();
       const stats = await this.#sink.close();
-      return { ...stats, dropped: this.#dropped, path: this.path };
+      const error = this.#sink.error?.message;
+      return { ...stats, dropped: this.#dropped, path: this.path, ...(error ? { error } : {}) };
     })();
     return this.#closing;
   }

@@ -87,7 +87,8 @@ function checkWritable(file: string): void {
 export function formatRecording(r: RecorderStats): string {
   const mb = (r.bytes / 1e6).toFixed(2);
   const dropped = r.dropped > 0 ? `; ${r.dropped} messages dropped (the writer fell behind)` : "";
-  return `  recording      ${r.path}: ${r.messages} messages in ${r.chunks} chunks, ${mb} MB${dropped}\n`;
+  const error = r.error ? `; INCOMPLETE: ${r.error}` : "";
+  return `  recording      ${r.path}: ${r.messages} messages in ${r.chunks} chunks, ${mb} MB${dropped}${error}\n`;
 }
 
 export interface CoverageCurve {

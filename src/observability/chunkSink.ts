@@ -144,6 +144,8 @@ export class WorkerChunkSink implements ChunkSink {
         break;
       case "error":
         this.#error ??= new Error(r.message);
+        // A failure while closing ends the wait for "closed".
+        this.#closeFailed?.(new Error(r.message));
         break;
     }
   }
