@@ -44,7 +44,7 @@ export class McapFileWriter {
   readonly #channels = new Map<number, McapTypes.Channel>();
   readonly #chunkIndexes: ChunkIndex[] = [];
   readonly #metadataIndexes: MetadataIndex[] = [];
-  readonly #channelCounts = new Map<number, bigint>();
+  readonly #channelCounts = new Map<number, number>();
   #messageCount = 0n;
   #startTime = 0n;
   #endTime = 0n;
@@ -81,27 +81,32 @@ export class McapFileWriter {
   writeChunk(records: Uint8Array): void {
     if (this.#closed || records.length === 0) return;
     const view = new DataView(records.buffer, records.byteOffset, records.byteLength);
-    const index = new Map<number, [bigint, bigint][]>();
-    let start = -1n;
-    let end = 0n;
+    // Per channel, the (log time, offset) of each message, as 32-bit words: no BigInt per message.
+    const index = new Map<number, number[]>();
+    let startHi = Infinity;
+    let startLo = 0;
+    let endHi = -1;
+    let endLo = 0;
     let count = 0;
     for (let p = 0; p + 9 <= records.length; ) {
       const op = records[p];
       const len = view.getUint32(p + 1, true) + view.getUint32(p + 5, true) * 4294967296;
       if (op === Opcode.MESSAGE) {
         const channelId = view.getUint16(p + 9, true);
-        const logTime = view.getBigUint64(p + 15, true);
+        const lo = view.getUint32(p + 15, true);
+        const hi = view.getUint32(p + 19, true);
         let list = index.get(channelId);
         if (!list) index.set(channelId, (list = []));
-        list.push([logTime, BigInt(p)]);
-        if (start < 0n || logTime < start) start = logTime;
-        if (logTime > end) end = logTime;
-        this.#channelCounts.set(channelId, (this.#channelCounts.get(channelId) ?? 0n) + 1n);
+        list.push(lo, hi, p);
+        if (hi < startHi || (hi === startHi && lo < startLo)) (startHi = hi), (startLo = lo);
+        if (hi > endHi || (hi === endHi && lo > endLo)) (endHi = hi), (endLo = lo);
+        this.#channelCounts.set(channelId, (this.#channelCounts.get(channelId) ?? 0) + 1);
         count++;
       }
       p += 9 + len;
     }
-    if (start < 0n) start = 0n;
+    const start = count > 0 ? (BigInt(startHi) << 32n) | BigInt(startLo) : 0n;
+    const end = count > 0 ? (BigInt(endHi) << 32n) | BigInt(endLo) : 0n;
     if (count > 0) {
       if (this.#messageCount === 0n || start < this.#startTime) this.#startTime = start;
       if (end > this.#endTime) this.#endTime = end;
@@ -117,13 +122,34 @@ export class McapFileWriter {
       compression: this.#o.compression === "zstd" ? "zstd" : "",
       records: compressed,
     });
-    const messageIndexOffsets = new Map<number, bigint>();
-    let indexLength = 0n;
-    for (const [channelId, list] of [...index.entries()].sort((a, b) => a[0] - b[0])) {
-      messageIndexOffsets.set(channelId, chunkStart + chunkLength + indexLength);
-      indexLength += this.#rb.writeMessageIndex({ channelId, records: list });
-    }
     this.#flushBuilder();
+    // MessageIndex records (opcode, length, channel id, byte length of the entries, entries of
+    // u64 log time + u64 offset), written directly.
+    const channels = [...index.keys()].sort((a, b) => a - b);
+    let size = 0;
+    for (const id of channels) size += 9 + 2 + 4 + (index.get(id)!.length / 3) * 16;
+    const out = new Uint8Array(size);
+    const ov = new DataView(out.buffer);
+    const messageIndexOffsets = new Map<number, bigint>();
+    let q = 0;
+    for (const id of channels) {
+      const list = index.get(id)!;
+      const entries = (list.length / 3) * 16;
+      messageIndexOffsets.set(id, this.#position + BigInt(q));
+      ov.setUint8(q, Opcode.MESSAGE_INDEX);
+      ov.setUint32(q + 1, 2 + 4 + entries, true);
+      ov.setUint32(q + 5, 0, true);
+      ov.setUint16(q + 9, id, true);
+      ov.setUint32(q + 11, entries, true);
+      q += 15;
+      for (let i = 0; i < list.length; i += 3, q += 16) {
+        ov.setUint32(q, list[i], true);
+        ov.setUint32(q + 4, list[i + 1], true);
+        ov.setUint32(q + 8, list[i + 2], true);
+        ov.setUint32(q + 12, 0, true);
+      }
+    }
+    this.#write(out);
     this.#uncompressed += records.length;
     this.#chunkIndexes.push({
       messageStartTime: start,
@@ -131,7 +157,7 @@ export class McapFileWriter {
       chunkStartOffset: chunkStart,
       chunkLength,
       messageIndexOffsets,
-      messageIndexLength: indexLength,
+      messageIndexLength: BigInt(size),
       compression: this.#o.compression === "zstd" ? "zstd" : "",
       compressedSize: BigInt(compressed.length),
       uncompressedSize: BigInt(records.length),
@@ -172,7 +198,7 @@ export class McapFileWriter {
         chunkCount: this.#chunkIndexes.length,
         messageStartTime: this.#startTime,
         messageEndTime: this.#endTime,
-        channelMessageCounts: new Map([...this.#channels.keys()].map((id) => [id, this.#channelCounts.get(id) ?? 0n])),
+        channelMessageCounts: new Map([...this.#channels.keys()].map((id) => [id, BigInt(this.#channelCounts.get(id) ?? 0)])),
       }),
     );
     group(Opcode.METADATA_INDEX, () => this.#metadataIndexes.reduce((n, m) => n + rb.writeMetadataIndex(m), 0n));
@@ -196,10 +222,13 @@ export class McapFileWriter {
   }
 
   #flushBuilder(): void {
-    const bytes = this.#rb.buffer;
+    this.#write(this.#rb.buffer);
+    this.#rb.reset();
+  }
+
+  #write(bytes: Uint8Array): void {
     let off = 0;
     while (off < bytes.length) off += fs.writeSync(this.#fd, bytes, off, bytes.length - off);
     this.#position += BigInt(bytes.length);
-    this.#rb.reset();
   }
 }
