@@ -113,16 +113,24 @@ export class McapFileWriter {
       this.#messageCount += BigInt(count);
     }
     const compressed = this.#o.compression === "zstd" ? zstd.compress(records, this.#o.level ?? 1) : records;
+    // The Chunk record: its header here, the (compressed) records written from where they are.
+    const compression = this.#o.compression === "zstd" ? "zstd" : "";
+    const head = new Uint8Array(9 + 8 + 8 + 8 + 4 + 4 + compression.length + 8);
+    const hv = new DataView(head.buffer);
+    const contentLength = head.length - 9 + compressed.length;
+    hv.setUint8(0, Opcode.CHUNK);
+    hv.setBigUint64(1, BigInt(contentLength), true);
+    hv.setBigUint64(9, start, true);
+    hv.setBigUint64(17, end, true);
+    hv.setBigUint64(25, BigInt(records.length), true);
+    hv.setUint32(33, zlib.crc32(records), true);
+    hv.setUint32(37, compression.length, true);
+    for (let i = 0; i < compression.length; i++) head[41 + i] = compression.charCodeAt(i);
+    hv.setBigUint64(41 + compression.length, BigInt(compressed.length), true);
     const chunkStart = this.#position;
-    const chunkLength = this.#rb.writeChunk({
-      messageStartTime: start,
-      messageEndTime: end,
-      uncompressedSize: BigInt(records.length),
-      uncompressedCrc: zlib.crc32(records),
-      compression: this.#o.compression === "zstd" ? "zstd" : "",
-      records: compressed,
-    });
-    this.#flushBuilder();
+    this.#write(head);
+    this.#write(compressed);
+    const chunkLength = BigInt(9 + contentLength);
     // MessageIndex records (opcode, length, channel id, byte length of the entries, entries of
     // u64 log time + u64 offset), written directly.
     const channels = [...index.keys()].sort((a, b) => a - b);
@@ -158,7 +166,7 @@ export class McapFileWriter {
       chunkLength,
       messageIndexOffsets,
       messageIndexLength: BigInt(size),
-      compression: this.#o.compression === "zstd" ? "zstd" : "",
+      compression,
       compressedSize: BigInt(compressed.length),
       uncompressedSize: BigInt(records.length),
     });
