@@ -128,9 +128,9 @@ function median(xs: readonly number[]): number {
 
 /** Composed sim + controller nodes in lockstep against the plain `tendon sim` loop. */
 export async function benchComposedThroughput(options: { simSeconds?: number; rateHz?: number; repetitions?: number } = {}): Promise<ComposedThroughputResult> {
-  const simSeconds = options.simSeconds ?? 60;
+  const simSeconds = options.simSeconds ?? 120;
   const rateHz = options.rateHz ?? 50;
-  const repetitions = options.repetitions ?? 5;
+  const repetitions = options.repetitions ?? 7;
   const plain = async (): Promise<{ wall: number; ticks: number }> => {
     const r = await runSim({ model: MODEL, explorer: "dep", durationSec: simSeconds, seed: 0, rateHz });
     return { wall: r.loop.wallSec, ticks: r.loop.ticks };
@@ -144,15 +144,25 @@ export async function benchComposedThroughput(options: { simSeconds?: number; ra
     await transport.close();
     return { wall: result.wallSec, ticks: result.ticks };
   };
-  // Warm both paths up (JIT, MuJoCo's module), then alternate.
-  await plain();
-  await composed();
+  // Warm both paths up (JIT tiers, MuJoCo's module) twice, then alternate, each first every other round
+  // (garbage one run leaves is collected during the next), pausing between runs so that the
+  // collector can work outside the timed loops.
+  for (let w = 0; w < 2; w++) {
+    await plain();
+    await composed();
+  }
+  const settle = (): Promise<void> => new Promise((r) => setTimeout(r, 100));
   const plainWall: number[] = [];
   const composedWall: number[] = [];
   let ticks = 0;
   for (let i = 0; i < repetitions; i++) {
-    const p = await plain();
-    const c = await composed();
+    const order = i % 2 === 0 ? [plain, composed] : [composed, plain];
+    const results: { wall: number; ticks: number }[] = [];
+    for (const run of order) {
+      await settle();
+      results.push(await run());
+    }
+    const [p, c] = i % 2 === 0 ? results : [results[1], results[0]];
     if (p.ticks !== c.ticks) throw new Error(`tick counts differ: plain ${p.ticks}, composed ${c.ticks}`);
     ticks = p.ticks;
     plainWall.push(p.wall);
@@ -179,7 +189,7 @@ export const THROUGHPUT_TARGET = 0.9;
 export async function benchTransport(options: { quick?: boolean } = {}): Promise<Record<string, unknown>> {
   const quick = options.quick ?? false;
   const latency = await benchLatency({ seconds: quick ? 2 : 6 });
-  const throughput = await benchComposedThroughput({ simSeconds: quick ? 20 : 60, repetitions: quick ? 3 : 5 });
+  const throughput = await benchComposedThroughput({ simSeconds: quick ? 20 : 120, repetitions: quick ? 3 : 7 });
   const rows = [
     {
       group: "nodes (in process)",
