@@ -66,18 +66,30 @@ export class SerialLink {
     return true;
   }
 
-  /** Closes the link; resolves once closed. Safe to call more than once. */
-  close(): Promise<void> {
+  /**
+   * Closes the link once the bytes already queued have gone out (the safe command and OFF frames
+   * written on shutdown must reach the boards), or after `drainTimeoutMs` if the device does not
+   * take them. Resolves once closed. Safe to call more than once.
+   */
+  close(drainTimeoutMs = 250): Promise<void> {
     if (this.#closing || !this.#port.isOpen) {
       this.#end(undefined);
       return Promise.resolve();
     }
     this.#closing = true;
     return new Promise((resolve) => {
-      this.#port.close(() => {
-        this.#end(undefined);
-        resolve();
-      });
+      let closed = false;
+      const closeNow = (): void => {
+        if (closed) return;
+        closed = true;
+        clearTimeout(guard);
+        this.#port.close(() => {
+          this.#end(undefined);
+          resolve();
+        });
+      };
+      const guard = setTimeout(closeNow, drainTimeoutMs);
+      this.#port.drain(() => closeNow());
     });
   }
 

@@ -182,6 +182,19 @@ describe("muscle boards over pseudo-terminals", function () {
     assert.ok(BoardFlag.Watchdog > 0);
   });
 
+  it("shutdown() gets the safe command to the boards before the port closes", async () => {
+    // A board watchdog far longer than the wait below: only the host's own frames can turn the muscles off.
+    const { sim, bridge: b } = await start({}, (s) => ({ ports: s.hostPaths.map((p) => ({ path: p })), boardWatchdogMs: 10_000 }));
+    pump = new CommandPump(b, (_k, v) => v.fill(30));
+    await waitFor(() => near(sim.board(1).output[0], 0.3), "the board to follow the command");
+    pump.stop();
+    pump = undefined;
+    await b.shutdown();
+    bridge = undefined;
+    await waitFor(() => sim.board(1).output.every((o) => o === 0), "the muscles off after shutdown", 2_000);
+    assert.equal(sim.board(1).watchdogTripped, false, "turned off by the host, not by the board's watchdog");
+  });
+
   it("e-stop wins over commands until released", async () => {
     const { sim, bridge } = await start({});
     pump = new CommandPump(bridge, (_k, v) => v.fill(30));
