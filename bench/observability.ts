@@ -17,8 +17,8 @@ import { DepController } from "../src/dep/DepController.js";
 import { ControlLoop, type LoopResult } from "../src/loop/ControlLoop.js";
 import { DashboardFeed } from "../src/observability/dashboard/DashboardFeed.js";
 import { DashboardRoutes } from "../src/observability/dashboard/DashboardRoutes.js";
-import { LoopTopics } from "../src/observability/LoopTopics.js";
-import { McapRecorder } from "../src/observability/McapRecorder.js";
+import { LoopRecorder } from "../src/observability/LoopRecorder.js";
+import { epochNowNs } from "../src/observability/McapRecorder.js";
 import { IoPollingTimer } from "../hardware/IoPollingTimer.js";
 import { MujocoBridge } from "../sim/MujocoBridge.js";
 import { resolveModelSource } from "../sim/modelSource.js";
@@ -33,25 +33,49 @@ interface Row {
 
 const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 
+/**
+ * This thread's time on a CPU and waiting for one (ns), from Linux's schedstat: the loop's own
+ * cost, apart from what other processes on a shared machine take. Undefined elsewhere.
+ */
+function threadSched(): { cpuNs: number; waitNs: number } | undefined {
+  try {
+    const [cpu, wait] = fs.readFileSync(`/proc/self/task/${process.pid}/schedstat`, "utf8").trim().split(/\s+/).map(Number);
+    return { cpuNs: cpu, waitNs: wait };
+  } catch {
+    return undefined;
+  }
+}
+
 /** One lockstep run; with `record`, every profile topic goes to an MCAP file there. */
-async function lockstepRun(simSeconds: number, record: string | undefined): Promise<{ ticksPerSec: number; result: LoopResult; messages: number; bytes: number; dropped: number }> {
+async function lockstepRun(
+  simSeconds: number,
+  record: string | undefined,
+): Promise<{ ticksPerSec: number; cpuUsPerTick: number; waitUsPerTick: number; result: LoopResult; messages: number; bytes: number; dropped: number }> {
   const bridge = new MujocoBridge({ source: resolveModelSource("arm2j6m"), controlRateHz: 50, seed: 0 });
   await bridge.configure();
   try {
     const controller = new DepController();
     const ticks = Math.round(simSeconds / bridge.controlPeriodSec);
-    const recorder = record ? await McapRecorder.open({ path: record }) : undefined;
+    // As `tendon sim --record` does it (RunObservers): a LoopRecorder fed by the loop.
+    const recorder = record ? await LoopRecorder.open({ path: record, originNs: epochNowNs() }) : undefined;
     let loop: ControlLoop | undefined = undefined;
-    const topics = recorder
-      ? new LoopTopics({ spec: bridge.spec, controllerName: controller.name, matrix: () => controller.matrix(), stats: () => loop!.stats.summary(), simulated: true })
-      : undefined;
-    if (recorder) topics!.addSink(recorder);
-    loop = new ControlLoop({ bridge, controller, mode: "lockstep", periodSec: bridge.controlPeriodSec, maxTicks: ticks, stages: topics ? [topics.controllerStage()] : [] });
-    const sub = topics ? loop.cycles$.subscribe((c) => topics.onCycle(c)) : undefined;
+    recorder?.configure({ spec: bridge.spec, controllerName: controller.name, matrix: () => controller.matrix(), stats: () => loop!.stats.summary(), simulated: true });
+    loop = new ControlLoop({ bridge, controller, mode: "lockstep", periodSec: bridge.controlPeriodSec, maxTicks: ticks, stages: recorder ? [recorder.controllerStage()] : [] });
+    const sub = recorder ? loop.cycles$.subscribe((c) => recorder.onCycle(c)) : undefined;
+    const s0 = threadSched();
     const result = await loop.run();
+    const s1 = threadSched();
     sub?.unsubscribe();
     const stats = await recorder?.close();
-    return { ticksPerSec: result.ticks / result.wallSec, result, messages: stats?.messages ?? 0, bytes: stats?.bytes ?? 0, dropped: stats?.dropped ?? 0 };
+    return {
+      ticksPerSec: result.ticks / result.wallSec,
+      cpuUsPerTick: s0 && s1 ? (s1.cpuNs - s0.cpuNs) / 1000 / result.ticks : NaN,
+      waitUsPerTick: s0 && s1 ? (s1.waitNs - s0.waitNs) / 1000 / result.ticks : NaN,
+      result,
+      messages: stats?.messages ?? 0,
+      bytes: stats?.bytes ?? 0,
+      dropped: stats?.dropped ?? 0,
+    };
   } finally {
     await bridge.shutdown();
   }
@@ -125,12 +149,21 @@ export async function benchObservability(opts: { quick?: boolean } = {}): Promis
     const reps = quick ? 3 : 7;
     const plain: number[] = [];
     const recorded: number[] = [];
+    const plainCpu: number[] = [];
+    const recordedCpu: number[] = [];
+    const plainWait: number[] = [];
+    const recordedWait: number[] = [];
     let last: Awaited<ReturnType<typeof lockstepRun>> | undefined;
     await lockstepRun(5, undefined); // warm-up (wasm, JIT)
     for (let r = 0; r < reps; r++) {
-      plain.push((await lockstepRun(simSeconds, undefined)).ticksPerSec);
+      const p = await lockstepRun(simSeconds, undefined);
+      plain.push(p.ticksPerSec);
+      plainCpu.push(p.cpuUsPerTick);
       last = await lockstepRun(simSeconds, path.join(dir, `run${r}.mcap`));
       recorded.push(last.ticksPerSec);
+      recordedCpu.push(last.cpuUsPerTick);
+      plainWait.push(p.waitUsPerTick);
+      recordedWait.push(last.waitUsPerTick);
     }
     const plainMed = median(plain);
     const recMed = median(recorded);
@@ -139,6 +172,16 @@ export async function benchObservability(opts: { quick?: boolean } = {}): Promis
     rows.push({ group: "recording", metric: `lockstep ticks/s, no recording (arm2j6m, 50 Hz, ${simSeconds} s x ${reps})`, value: `${plainMed.toFixed(0)}` });
     rows.push({ group: "recording", metric: "lockstep ticks/s, every topic to MCAP", value: `${recMed.toFixed(0)} (${last!.messages} messages, ${(last!.bytes / 1e6).toFixed(1)} MB, ${last!.dropped} dropped)` });
     rows.push({ group: "recording", metric: "throughput cost of recording", value: `${costPct.toFixed(1)} % (${perTickUs.toFixed(1)} us per tick)`, target: "<= 5 %", ok: costPct <= 5 });
+    const cpuPlain = median(plainCpu);
+    const cpuRec = median(recordedCpu);
+    const cpuPct = ((cpuRec - cpuPlain) / cpuPlain) * 100;
+    if (Number.isFinite(cpuPct)) {
+      rows.push({
+        group: "recording",
+        metric: "loop thread CPU per tick, without / with recording",
+        value: `${cpuPlain.toFixed(1)} / ${cpuRec.toFixed(1)} us (+${cpuPct.toFixed(1)} %); waiting for a CPU ${median(plainWait).toFixed(1)} / ${median(recordedWait).toFixed(1)} us`,
+      });
+    }
 
     // Dashboard at 500 Hz, real time.
     const seconds = quick ? 4 : 15;
@@ -161,7 +204,18 @@ export async function benchObservability(opts: { quick?: boolean } = {}): Promis
       value: `${without.result.stats.p99ComputeMs.toFixed(3)} / ${withFeed.result.stats.p99ComputeMs.toFixed(3)} ms (overruns ${without.result.stats.overruns} / ${withFeed.result.stats.overruns})`,
     });
     return {
-      recording: { simSeconds, repetitions: reps, plainTicksPerSec: plain, recordedTicksPerSec: recorded, costPct, perTickUs, messages: last!.messages, bytes: last!.bytes },
+      recording: {
+        simSeconds,
+        repetitions: reps,
+        plainTicksPerSec: plain,
+        recordedTicksPerSec: recorded,
+        costPct,
+        perTickUs,
+        loopThreadCpuUsPerTick: { without: plainCpu, with: recordedCpu },
+        waitUsPerTick: { without: plainWait, with: recordedWait },
+        messages: last!.messages,
+        bytes: last!.bytes,
+      },
       dashboard: {
         rateHz: 500,
         seconds,

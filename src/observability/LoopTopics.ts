@@ -36,6 +36,11 @@ export interface LoopTopicsOptions {
   readonly diagnosticsPeriodSec?: number;
   /** Extra key/values for the diagnostics status (mode, rate). */
   readonly diagnosticsExtra?: Readonly<Record<string, string | number | boolean>>;
+  /**
+   * `matrix` and `stats` say themselves when there is something to publish (undefined: nothing
+   * this tick), as when ticks are replayed from a `LoopRecorder` ring.
+   */
+  readonly onlyWhenGiven?: boolean;
 }
 
 /** Periods are compared with this slack: tick times are sums of periods and carry rounding. */
@@ -114,6 +119,12 @@ export class LoopTopics {
     });
   }
 
+  /** Sets the controller's own command of the next cycle (instead of `controllerStage`); undefined: none. */
+  setOwnCommand(values: ArrayLike<number> | undefined): void {
+    this.#ownValid = values !== undefined;
+    if (values) this.#ownValues.set(values);
+  }
+
   /** Publishes one completed cycle to every sink (call from the loop's `cycles$`). */
   onCycle(c: Cycle): void {
     if (this.#sinks.length === 0) return;
@@ -141,15 +152,22 @@ export class LoopTopics {
       tr[i * k + 2] = f.muscleForceN[i];
       tr[i * k + 3] = c.command.values[i];
     }
-    const sendMatrix = o.matrix !== undefined && tSec - this.#lastMatrixSec >= (o.matrixPeriodSec ?? 0.1) - EPS_SEC;
-    if (sendMatrix) {
-      this.#lastMatrixSec = tSec;
-      this.#matrix.data.set(o.matrix!());
+    let sendMatrix = false;
+    if (o.matrix !== undefined && tSec - this.#lastMatrixSec >= (o.matrixPeriodSec ?? 0.1) - EPS_SEC) {
+      const m = o.matrix() as Float64Array | undefined;
+      if (m || !o.onlyWhenGiven) {
+        sendMatrix = true;
+        this.#lastMatrixSec = tSec;
+        this.#matrix.data.set(m!);
+      }
     }
     let diagnostics: ReturnType<typeof diagnosticArray> | undefined;
     if (o.stats && tSec - this.#lastDiagnosticsSec >= (o.diagnosticsPeriodSec ?? 1) - EPS_SEC) {
-      this.#lastDiagnosticsSec = tSec;
-      diagnostics = diagnosticArray(stampSec, [loopStatus("control loop", o.spec.name, o.stats(), o.diagnosticsExtra)]);
+      const stats = o.stats() as LoopStatsSummary | undefined;
+      if (stats || !o.onlyWhenGiven) {
+        this.#lastDiagnosticsSec = tSec;
+        diagnostics = diagnosticArray(stampSec, [loopStatus("control loop", o.spec.name, stats!, o.diagnosticsExtra)]);
+      }
     }
     if (o.simulated) setStamp(this.#clock.clock, tSec);
     for (const { sink, ids } of this.#sinks) {

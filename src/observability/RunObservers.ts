@@ -24,6 +24,7 @@ import { LoopTopics } from "./LoopTopics.js";
 import { TransportRecorder } from "./TransportRecorder.js";
 import type { Transport } from "../transport/Transport.js";
 import { McapRecorder, type RecorderStats } from "./McapRecorder.js";
+import { LoopRecorder } from "./LoopRecorder.js";
 import { DashboardRoutes, type HttpMountable } from "./dashboard/DashboardRoutes.js";
 
 export interface ObserveFlags {
@@ -116,7 +117,9 @@ export interface RunHooks {
 }
 
 export class RunObservers {
-  readonly recorder: McapRecorder | undefined;
+  /** The recording of `tendon node` (opened at once; loop runs open a `LoopRecorder` when their loop is built). */
+  recorder: McapRecorder | undefined;
+  #loopRecorder: LoopRecorder | undefined;
   readonly foxglove: FoxgloveLive | undefined;
   readonly #o: RunObserversOptions;
   readonly #dashboard = new DashboardRoutes();
@@ -124,17 +127,29 @@ export class RunObservers {
   readonly #finishers: (() => void)[] = [];
   #closed: Promise<RecorderStats | undefined> | undefined;
 
-  private constructor(o: RunObserversOptions, recorder: McapRecorder | undefined, foxglove: FoxgloveLive | undefined) {
+  private constructor(o: RunObserversOptions, recorder: McapRecorder | LoopRecorder | undefined, foxglove: FoxgloveLive | undefined) {
     this.#o = o;
-    this.recorder = recorder;
+    if (recorder instanceof LoopRecorder) this.#loopRecorder = recorder;
+    else this.recorder = recorder;
     this.foxglove = foxglove;
+  }
+
+  /** The recording's path, if there is one. */
+  get recordingPath(): string | undefined {
+    return (this.#loopRecorder ?? this.recorder)?.path;
   }
 
   /** Opens the recording and starts the live view, as asked; prints where they are. */
   static async open(o: RunObserversOptions): Promise<RunObservers> {
     const log = o.log ?? ((l: string) => process.stderr.write(`${l}\n`));
     const originNs = BigInt(Math.round((performance.timeOrigin + performance.now()) * 1000)) * 1000n;
-    const recorder = o.record ? await McapRecorder.open({ path: o.record, originNs, ...o.recorder }) : undefined;
+    // Node runs record the transport's topics as they come (encoded on arrival); loop runs copy
+    // each tick into a ring that the recorder's worker turns into messages (see LoopRecorder).
+    const recorder = !o.record
+      ? undefined
+      : o.command === "node"
+        ? await McapRecorder.open({ path: o.record, originNs, ...o.recorder })
+        : await LoopRecorder.open({ path: o.record, originNs, chunkSize: o.recorder?.chunkSize, flushIntervalMs: o.recorder?.flushIntervalMs });
     let foxglove: FoxgloveLive | undefined;
     try {
       foxglove = o.foxglove ? await FoxgloveLive.start({ ...o.foxglove, originNs }) : undefined;
@@ -149,7 +164,7 @@ export class RunObservers {
 
   /** Whether anything observes the loop (a run without any skips the topics entirely). */
   get active(): boolean {
-    return this.recorder !== undefined || this.foxglove !== undefined || this.#dashboard.mounted;
+    return this.recorder !== undefined || this.#loopRecorder !== undefined || this.foxglove !== undefined || this.#dashboard.mounted;
   }
 
   /**
@@ -177,6 +192,7 @@ export class RunObservers {
    */
   hooks(label: "dep" | "noise", inner?: ExtendLoop): RunHooks {
     let topics: LoopTopics | undefined;
+    let recorder: LoopRecorder | undefined;
     let feed: DashboardFeed | undefined;
     let spec: RobotSpec | undefined;
     let loopRef: ControlLoop | undefined;
@@ -185,36 +201,42 @@ export class RunObservers {
       const rest = inner?.(ctx) ?? {};
       const controller = ctx.controller;
       const matrix = controller instanceof DepController ? () => controller.matrix() : undefined;
-      if (label === "dep" && (this.recorder || this.foxglove)) {
-        topics = new LoopTopics({
-          spec: ctx.spec,
-          controllerName: ctx.controllerName,
-          matrix,
-          stats: () => loopRef!.stats.summary(),
-          simulated: this.#o.command === "sim",
-          epochOffsetSec: (performance.timeOrigin + performance.now()) / 1000,
-          diagnosticsExtra: { rate_hz: 1 / ctx.periodSec },
-        });
-        if (this.recorder) topics.addSink(this.recorder);
-        if (this.foxglove) topics.addSink(this.foxglove);
-        this.recorder?.addMetadata("tendon.run", runMetadata(this.#o.command, ctx));
+      const loopInfo = {
+        spec: ctx.spec,
+        controllerName: ctx.controllerName,
+        matrix,
+        stats: () => loopRef!.stats.summary(),
+        simulated: this.#o.command === "sim",
+        epochOffsetSec: (performance.timeOrigin + performance.now()) / 1000,
+        diagnosticsExtra: { rate_hz: 1 / ctx.periodSec },
+      };
+      if (label === "dep" && this.#loopRecorder) {
+        this.#loopRecorder.configure(loopInfo);
+        this.#loopRecorder.addMetadata("tendon.run", runMetadata(this.#o.command, ctx));
+        recorder = this.#loopRecorder;
+      }
+      if (label === "dep" && this.foxglove) {
+        topics = new LoopTopics(loopInfo);
+        topics.addSink(this.foxglove);
       }
       if (label === "dep" && this.#dashboard.mounted) {
         feed = new DashboardFeed({ spec: ctx.spec, controllerName: ctx.controllerName, matrix, periodSec: ctx.periodSec });
         this.#dashboard.setFeed(feed);
       }
-      const stages = topics ? [topics.controllerStage(), ...(rest.stages ?? [])] : rest.stages;
+      const mine = [recorder?.controllerStage(), topics?.controllerStage()].filter((x) => x !== undefined);
+      const stages = mine.length > 0 ? [...mine, ...(rest.stages ?? [])] : rest.stages;
       return { ...rest, stages };
     };
     const attachLoop = (loop: ControlLoop): void => {
       loopRef = loop;
       feed?.setStats(() => loop.stats.summary());
       const bins = this.#o.coverageBins ?? 20;
-      const coverage = this.recorder && spec && spec.joints.length > 0 ? new JointCoverage(spec.joints, { bins }) : undefined;
+      const coverage = this.#loopRecorder && spec && spec.joints.length > 0 ? new JointCoverage(spec.joints, { bins }) : undefined;
       const curve: CoverageCurve = { bins, points: [] };
       let nextSampleSec = 1;
       let lastSec = 0;
       const sub = loop.cycles$.subscribe((c) => {
+        recorder?.onCycle(c);
         topics?.onCycle(c);
         feed?.onCycle(c);
         if (coverage) {
@@ -247,13 +269,14 @@ export class RunObservers {
       for (const f of this.#finishers.splice(0)) f();
       this.#dashboard.setFeed(undefined);
       try {
-        if (this.recorder) {
+        const rec = this.#loopRecorder ?? this.recorder;
+        if (rec) {
           if (this.#coverage.size > 0) {
-            this.recorder.addMetadata("tendon.coverage", Object.fromEntries([...this.#coverage.entries()].map(([k, v]) => [k, JSON.stringify(v)])));
+            rec.addMetadata("tendon.coverage", Object.fromEntries([...this.#coverage.entries()].map(([k, v]) => [k, JSON.stringify(v)])));
           }
-          if (summary) this.recorder.addMetadata("tendon.summary", { json: JSON.stringify(summary) });
+          if (summary) rec.addMetadata("tendon.summary", { json: JSON.stringify(summary) });
         }
-        return await this.recorder?.close();
+        return await rec?.close();
       } finally {
         await this.foxglove?.close();
       }

@@ -10,9 +10,33 @@ import { pathToFileURL } from "node:url";
 import { Worker } from "node:worker_threads";
 import type { McapTypes } from "@mcap/core";
 import { McapFileWriter, type McapFileStats, type McapFileWriterOptions } from "./McapFileWriter.js";
+import type { RobotSpec } from "../core/spec.js";
+import type { TickRingBuffers } from "./TickRing.js";
+
+/** The file and the ring of a `LoopRecorder`. */
+export interface LoopRecorderFile {
+  readonly path: string;
+  readonly originNs: bigint;
+  readonly ring: TickRingBuffers;
+  readonly chunkSize?: number;
+  readonly flushIntervalMs?: number;
+}
+
+/** What the ticks in the ring are (see `LoopRecorder.configure`). */
+export interface LoopRecorderSetup {
+  readonly spec: RobotSpec;
+  readonly controllerName: string;
+  readonly simulated: boolean;
+  readonly epochOffsetSec: number;
+  readonly matrix: boolean;
+  readonly stats: boolean;
+  readonly diagnosticsExtra: Readonly<Record<string, string | number | boolean>>;
+}
 
 export type WorkerRequest =
   | { type: "open"; options: McapFileWriterOptions }
+  | { type: "loop"; file: LoopRecorderFile }
+  | { type: "configure"; setup: LoopRecorderSetup }
   | { type: "channel"; schema: McapTypes.Schema | undefined; channel: McapTypes.Channel }
   | { type: "chunk"; buffer: ArrayBuffer; length: number }
   | { type: "metadata"; name: string; entries: [string, string][] }
@@ -21,7 +45,7 @@ export type WorkerRequest =
 export type WorkerReply =
   | { type: "opened" }
   | { type: "chunk_done"; buffer: ArrayBuffer }
-  | { type: "closed"; stats: McapFileStats }
+  | { type: "closed"; stats: McapFileStats & { dropped: number } }
   | { type: "error"; message: string };
 
 export interface ChunkSink {
@@ -85,7 +109,7 @@ export class InlineChunkSink implements ChunkSink {
  * TypeScript source (tests, `node --import tsx`), Node 20 does not pass tsx's loader on to worker
  * threads, so the worker loads recorderWorker.ts through tsx's API itself.
  */
-function startWorker(): Worker {
+export function startRecorderWorker(): Worker {
   if (!import.meta.url.endsWith(".ts")) return new Worker(new URL("./recorderWorker.js", import.meta.url));
   const pkg = createRequire(import.meta.url).resolve("tsx/package.json");
   const entry = (JSON.parse(fs.readFileSync(pkg, "utf8")) as { exports: Record<string, { import: { default: string } }> }).exports["./esm/api"].import.default;
@@ -108,7 +132,7 @@ export class WorkerChunkSink implements ChunkSink {
   }
 
   static async open(options: McapFileWriterOptions, onFree: (b: Uint8Array) => void): Promise<WorkerChunkSink> {
-    const worker = startWorker();
+    const worker = startRecorderWorker();
     const sink = new WorkerChunkSink(worker, onFree);
     await new Promise<void>((resolve, reject) => {
       const onMessage = (r: WorkerReply): void => {

@@ -4,8 +4,8 @@ import path from "node:path";
 import { copySensorFrame, type SensorFrame } from "../../src/core/frames.js";
 import { DepController } from "../../src/dep/DepController.js";
 import { ControlLoop } from "../../src/loop/ControlLoop.js";
-import { LoopTopics } from "../../src/observability/LoopTopics.js";
-import { McapRecorder, type McapRecorderOptions, type RecorderStats } from "../../src/observability/McapRecorder.js";
+import { LoopRecorder, type LoopRecorderFileOptions } from "../../src/observability/LoopRecorder.js";
+import { epochNowNs, type RecorderStats } from "../../src/observability/McapRecorder.js";
 import { MujocoBridge } from "../../sim/MujocoBridge.js";
 import { resolveModelSource } from "../../sim/modelSource.js";
 
@@ -22,23 +22,22 @@ export interface RecordedRun {
   readonly joints: string[];
 }
 
-/** A lockstep DEP run on the built-in arm, every profile topic recorded to `file`. */
-export async function recordSim(file: string, options: { ticks?: number; recorder?: Partial<McapRecorderOptions> } = {}): Promise<RecordedRun> {
+/** A lockstep DEP run on the built-in arm, every profile topic recorded to `file` (as `tendon sim --record` does). */
+export async function recordSim(file: string, options: { ticks?: number; recorder?: Partial<LoopRecorderFileOptions> } = {}): Promise<RecordedRun> {
   const bridge = new MujocoBridge({ source: resolveModelSource("arm2j6m"), controlRateHz: 50, seed: 1 });
   await bridge.configure();
   try {
     const spec = bridge.spec;
     const controller = new DepController();
-    const recorder = await McapRecorder.open({ path: file, ...options.recorder });
+    const recorder = await LoopRecorder.open({ path: file, originNs: epochNowNs(), ...options.recorder });
     const ticks = options.ticks ?? 200;
     let loop: ControlLoop | undefined = undefined;
-    const topics = new LoopTopics({ spec, controllerName: controller.name, matrix: () => controller.matrix(), stats: () => loop!.stats.summary(), simulated: true });
-    topics.addSink(recorder);
-    loop = new ControlLoop({ bridge, controller, mode: "lockstep", periodSec: bridge.controlPeriodSec, maxTicks: ticks, stages: [topics.controllerStage()] });
+    recorder.configure({ spec, controllerName: controller.name, matrix: () => controller.matrix(), stats: () => loop!.stats.summary(), simulated: true });
+    loop = new ControlLoop({ bridge, controller, mode: "lockstep", periodSec: bridge.controlPeriodSec, maxTicks: ticks, stages: [recorder.controllerStage()] });
     const frames: SensorFrame[] = [];
     const commands: Float64Array[] = [];
     const sub = loop.cycles$.subscribe((c) => {
-      topics.onCycle(c);
+      recorder.onCycle(c);
       frames.push(copySensorFrame(c.frame));
       commands.push(c.command.values.slice());
     });
