@@ -131,17 +131,24 @@ export function lockstepTicks(options: LockstepTickOptions): Observable<Tick> {
 }
 
 /**
- * The process's timer: `setTimeout` until `spinSec` before the deadline, then a busy-wait on the
- * monotonic clock until it. Node's timers alone fire 0.5-1 ms late; the busy-wait buys
- * microsecond lateness for up to `spinSec` of CPU (and of event-loop blocking) per tick. It
- * allocates one timer object per wait and nothing else: polling with `setImmediate`, or
- * spinning on `performance.now()`, allocates hundreds of objects per tick, and the garbage
- * collections show up as jitter.
- * One pending wait at a time (a new `at` replaces the previous one), which is all a tick
- * source needs.
+ * The process's timer, in three stages before each deadline:
+ * 1. `setTimeout` until `pollSec` before it (Node's timers fire 0.5-1 ms late and cannot sleep
+ *    less than 1 ms, so they only bring us close);
+ * 2. `setImmediate` polling until `spinSec` before it: every poll returns to the event loop, so
+ *    serial data, HTTP requests and WebSocket messages that arrive just before a tick are handled
+ *    before it rather than after;
+ * 3. a busy-wait on `process.hrtime.bigint()` for the last `spinSec`, for microsecond lateness.
+ *    It blocks the event loop for that long; `hrtime.bigint()` is used because, unlike
+ *    `performance.now()`, it does not allocate per call (the garbage of a tight loop shows up as
+ *    collection pauses, i.e. jitter).
+ * Defaults: poll the last 1 ms, spin the last 0.2 ms. `spinSec: 0` never blocks (ticks then
+ * start up to one event-loop turn late); `pollSec: 0` spins the whole window.
+ * One pending wait at a time (a new `at` replaces the previous one), which is all a tick source
+ * needs. No closure is made per wait; each poll allocates one `Immediate`.
  */
 export class NodeTimer implements TimerPort {
   readonly #originMs = performance.now();
+  readonly #pollMs: number;
   readonly #spinMs: number;
   #targetMs = 0;
   #fn: (() => void) | undefined;
@@ -154,11 +161,15 @@ export class NodeTimer implements TimerPort {
     if (!fn) return;
     const target = this.#targetMs;
     const now = performance.now();
-    // Timers may fire early: sleep again if the deadline is still beyond the spin window.
-    if (this.#sleep(target - now)) return;
-    if (now < target) {
-      // Busy-wait on hrtime.bigint(): unlike performance.now(), it does not allocate per call.
-      const until = process.hrtime.bigint() + BigInt(Math.round((target - now) * 1e6));
+    const remaining = target - now;
+    // Timers may fire early: sleep again if the deadline is still beyond the polling window.
+    if (this.#sleep(remaining)) return;
+    if (remaining > this.#spinMs) {
+      this.#immediate = setImmediate(this.#wake);
+      return;
+    }
+    if (remaining > 0) {
+      const until = process.hrtime.bigint() + BigInt(Math.round(remaining * 1e6));
       while (process.hrtime.bigint() < until);
     }
     this.#fn = undefined;
@@ -169,10 +180,13 @@ export class NodeTimer implements TimerPort {
     this.#clear();
   };
 
-  constructor(options: { spinSec?: number } = {}) {
-    const spinSec = options.spinSec ?? 0.001;
+  constructor(options: { pollSec?: number; spinSec?: number } = {}) {
+    const pollSec = options.pollSec ?? 0.001;
+    const spinSec = options.spinSec ?? 0.0002;
+    if (!(pollSec >= 0)) throw new RangeError(`pollSec must be >= 0, got ${pollSec}`);
     if (!(spinSec >= 0)) throw new RangeError(`spinSec must be >= 0, got ${spinSec}`);
     this.#spinMs = spinSec * 1000;
+    this.#pollMs = Math.max(pollSec, spinSec) * 1000;
   }
 
   nowSec(): number {
@@ -188,12 +202,9 @@ export class NodeTimer implements TimerPort {
     return this.#cancel;
   }
 
-  /**
-   * Schedules a wake-up `spinMs` before a deadline `remainingMs` away, if a timer can: Node's
-   * timers cannot sleep less than 1 ms. Returns false when the caller should spin instead.
-   */
+  /** Sleeps on a timer until the polling window, if a timer can (>= 1 ms); false otherwise. */
   #sleep(remainingMs: number): boolean {
-    const sleepMs = remainingMs - this.#spinMs;
+    const sleepMs = remainingMs - this.#pollMs;
     if (sleepMs < 1) return false;
     this.#timeout = setTimeout(this.#wake, sleepMs);
     return true;
