@@ -3,9 +3,10 @@
  *
  * On the loop's thread, `onCycle` copies one tick in every `stride` (at most ~`sampleRateHz` per
  * second) into preallocated rings: activations, lengths, forces, commands, joint angles, the
- * cycle's compute time and lateness. Everything else happens between ticks: a 25 Hz timer (running
- * only while a page is connected) sends the samples gathered since the last frame, the DEP matrix
- * (at ~5 Hz) and the loop's statistics, as one JSON event to each page.
+ * cycle's compute time and lateness. Everything else happens between ticks: while a page is
+ * connected, 25 times a second, right after a tick (when the loop has the longest until its next
+ * one), the samples gathered since the last frame, the DEP matrix (at ~5 Hz) and the loop's
+ * statistics go as one JSON event to each page.
  *
  * Event `hello` (on connect): {muscles, joints: [{name, rangeRad}], controller, periodSec, sampleRateHz}.
  * Event `frame`: {seq, t: [s...], activation: [[per muscle]...], length, force, command, angle,
@@ -50,7 +51,13 @@ export class DashboardFeed {
   #seq = 0;
   #frames = 0;
   readonly #clients = new Set<ServerResponse>();
-  #timer: NodeJS.Timeout | undefined;
+  #lastFrameMs = -Infinity;
+  #scheduled = false;
+  readonly #frameMs: number;
+  readonly #flushNow = (): void => {
+    this.#scheduled = false;
+    this.#flush();
+  };
   #stats: (() => LoopStatsSummary) | undefined;
   #closed = false;
 
@@ -65,6 +72,7 @@ export class DashboardFeed {
     this.#force = new Float64Array(CAPACITY * this.#n);
     this.#command = new Float64Array(CAPACITY * this.#n);
     this.#angle = new Float64Array(CAPACITY * this.#j);
+    this.#frameMs = 1000 / (options.frameRateHz ?? 25);
   }
 
   /** Pages connected now. */
@@ -84,6 +92,12 @@ export class DashboardFeed {
 
   /** One completed cycle (the loop's `cycles$`): kept if it falls on the stride. */
   onCycle(c: Cycle): void {
+    // A frame is due: built right after this tick, outside it.
+    if (this.#clients.size > 0 && !this.#scheduled && c.workEndMs - this.#lastFrameMs >= this.#frameMs) {
+      this.#scheduled = true;
+      this.#lastFrameMs = c.workEndMs;
+      setImmediate(this.#flushNow);
+    }
     if (this.#ticks++ % this.#stride !== 0) return;
     const k = this.#written % CAPACITY;
     const f = c.frame;
@@ -117,21 +131,9 @@ export class DashboardFeed {
     };
     res.write(`event: hello\ndata: ${JSON.stringify(hello)}\n\n`);
     this.#clients.add(res);
-    res.on("close", () => {
-      this.#clients.delete(res);
-      if (this.#clients.size === 0) this.#stopTimer();
-    });
+    res.on("close", () => this.#clients.delete(res));
     // A new page starts with what the rings still hold.
     this.#sent = Math.max(0, Math.min(this.#sent, this.#written - CAPACITY));
-    if (!this.#timer) {
-      this.#timer = setInterval(() => this.#flush(), 1000 / (this.#o.frameRateHz ?? 25));
-      this.#timer.unref();
-    }
-  }
-
-  #stopTimer(): void {
-    if (this.#timer) clearInterval(this.#timer);
-    this.#timer = undefined;
   }
 
   #flush(): void {
@@ -183,7 +185,6 @@ export class DashboardFeed {
     if (this.#closed) return;
     this.#closed = true;
     this.#flush();
-    this.#stopTimer();
     for (const res of this.#clients) res.end("event: end\ndata: {}\n\n");
     this.#clients.clear();
   }
