@@ -221,7 +221,9 @@ export async function benchObservability(opts: { quick?: boolean } = {}): Promis
     const withFeed = withRuns[Math.floor(withRuns.length / 2)];
     const without = withoutRuns[Math.floor(withoutRuns.length / 2)];
     const framesPerSec = median(withRuns.map((r) => r.framesPerSec));
-    const allowed = Math.max(p99Without * 1.25, p99Without + 0.05);
+    // "Not slower": the median with the feed lies within the spread of the runs without it (the
+    // difference between identical runs on a shared machine is larger than a few percent).
+    const allowed = Math.max(...withoutRuns.map((r) => r.result.stats.p99PeriodErrorMs), p99Without * 1.1);
     rows.push({
       group: "dashboard",
       metric: `frames/s received, pipeline at 500 Hz (${pairs} x ${seconds} s)`,
@@ -235,7 +237,7 @@ export async function benchObservability(opts: { quick?: boolean } = {}): Promis
       value: `${p99Without.toFixed(3)} / ${p99With.toFixed(3)} ms (runs: ${withoutRuns.map((r) => r.result.stats.p99PeriodErrorMs.toFixed(3)).join(", ")} / ${withRuns
         .map((r) => r.result.stats.p99PeriodErrorMs.toFixed(3))
         .join(", ")})`,
-      target: "not slower",
+      target: "within the spread without it",
       ok: p99With <= allowed,
     });
     rows.push({
