@@ -202,7 +202,7 @@ export async function benchObservability(opts: { quick?: boolean } = {}): Promis
       rows.push({
         group: "recording",
         metric: "loop thread CPU per tick, without / with recording",
-        value: `${cpuPlain.toFixed(1)} / ${cpuRec.toFixed(1)} us (+${cpuPct.toFixed(1)} %); waiting for a CPU ${median(plainWait).toFixed(1)} / ${median(recordedWait).toFixed(1)} us`,
+        value: `${cpuPlain.toFixed(1)} / ${cpuRec.toFixed(1)} us (${cpuPct >= 0 ? "+" : ""}${cpuPct.toFixed(1)} %); waiting for a CPU ${median(plainWait).toFixed(1)} / ${median(recordedWait).toFixed(1)} us`,
       });
     }
 
