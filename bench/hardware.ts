@@ -9,12 +9,12 @@
  *
  * Alone: `node --import tsx bench/hardware.ts [seconds]` (or TENDON_BENCH_HW_SEC=10).
  */
+import { NodeTimer } from "../src/loop/ticks.js";
 import { spawn } from "node:child_process";
 import path from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import { UniformNoiseController } from "../src/controllers/UniformNoiseController.js";
 import { ControlLoop } from "../src/loop/ControlLoop.js";
-import { IoPollingTimer } from "../hardware/IoPollingTimer.js";
 import { MuscleBoardBridge } from "../hardware/MuscleBoardBridge.js";
 import { FrameDecoder } from "../hardware/protocol/FrameDecoder.js";
 import { FrameEncoder } from "../hardware/protocol/FrameEncoder.js";
@@ -157,7 +157,7 @@ export async function benchHardware(options: BenchHardwareOptions = {}): Promise
       mode: "realtime",
       periodSec: 1 / rateHz,
       maxTicks: Math.round((durationSec + 1) * rateHz),
-      timer: new IoPollingTimer(),
+      timer: new NodeTimer(),
     });
     // The first second warms up both processes (JIT); round trips are counted after it.
     const warm = setTimeout(() => bridge.resetRoundTrip(), 1000);

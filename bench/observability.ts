@@ -7,6 +7,7 @@
  *   over HTTP (Server-Sent Events, as the page reads it): frames per second the client receives
  *   (target >= 20 Hz), and the loop's p99 period error and compute time with and without the feed.
  */
+import { NodeTimer } from "../src/loop/ticks.js";
 import fs from "node:fs";
 import { Worker } from "node:worker_threads";
 import os from "node:os";
@@ -19,7 +20,6 @@ import { DashboardFeed } from "../src/observability/dashboard/DashboardFeed.js";
 import { DashboardRoutes } from "../src/observability/dashboard/DashboardRoutes.js";
 import { LoopRecorder } from "../src/observability/LoopRecorder.js";
 import { epochNowNs } from "../src/observability/McapRecorder.js";
-import { IoPollingTimer } from "../hardware/IoPollingTimer.js";
 import { MujocoBridge } from "../sim/MujocoBridge.js";
 import { resolveModelSource } from "../sim/modelSource.js";
 
@@ -91,7 +91,7 @@ async function realtimeRun(rateHz: number, seconds: number, feed: boolean): Prom
   try {
     const controller = new DepController();
     const periodSec = bridge.controlPeriodSec;
-    const loop = new ControlLoop({ bridge, controller, mode: "realtime", periodSec, maxTicks: Math.round(seconds / periodSec), timer: new IoPollingTimer() });
+    const loop = new ControlLoop({ bridge, controller, mode: "realtime", periodSec, maxTicks: Math.round(seconds / periodSec), timer: new NodeTimer() });
     let dashboard: DashboardFeed | undefined;
     if (feed) {
       dashboard = new DashboardFeed({ spec: bridge.spec, controllerName: controller.name, periodSec, matrix: () => controller.matrix() });

@@ -7,6 +7,7 @@
  * interrupted run), or `POST /api/stop` (exit 0). Either way the loop ends after its current tick
  * and writes the safe command.
  */
+import { NodeTimer } from "../loop/ticks.js";
 import { Option, type Command } from "commander";
 import type { ControlLoop } from "../loop/ControlLoop.js";
 import { readSafetyConfig, defaultSafetyConfig, JOY_SOURCE, type SafetyConfig } from "../safety/config.js";
@@ -14,7 +15,6 @@ import type { ArbiterEvent } from "../safety/events.js";
 import { JoyTeleop, readJoyMapping, type JoyMapping } from "../safety/JoyTeleop.js";
 import type { ExtendLoop } from "../safety/loopExtension.js";
 import { SafetyLayer } from "../safety/SafetyLayer.js";
-import { IoPollingTimer } from "../../hardware/IoPollingTimer.js";
 import { ApiServer, type ApiServerOptions } from "./ApiServer.js";
 
 export const DEFAULT_SERVE_PORT = 7400;
@@ -95,9 +95,9 @@ export class ServeSession {
   readonly extendLoop: ExtendLoop = (ctx) => {
     // Without a file, the loop's controller source carries the controller's name ("dep").
     const config = this.#options.safety ?? defaultSafetyConfig(ctx.controllerName);
-    // In real time, a timer that returns to the event loop while it waits for the next tick (no
-    // busy-wait): a WebSocket or HTTP request that arrives then is handled before the tick, not after.
-    const timer = ctx.clock ? new IoPollingTimer() : undefined;
+    // In real time, the loop's timer polls the event loop while it waits for the next tick: a
+    // WebSocket or HTTP request that arrives then is handled before the tick, not after.
+    const timer = ctx.clock ? new NodeTimer() : undefined;
     const layer = new SafetyLayer({ spec: ctx.spec, config, clock: timer });
     this.#layer = layer;
     const joy = layer.arbiter.sourceIndex(JOY_SOURCE) >= 0 ? new JoyTeleop({ arbiter: layer.arbiter, mapping: this.#options.joyMapping }) : undefined;

@@ -8,11 +8,10 @@ import { JointCoverage } from "../analysis/JointCoverage.js";
 import type { ProblemEvent } from "../core/events.js";
 import { DepController, type DepControllerOptions } from "../dep/DepController.js";
 import { ControlLoop, type LoopResult } from "../loop/ControlLoop.js";
-import type { TimerPort } from "../loop/ticks.js";
+import { NodeTimer, type TimerPort } from "../loop/ticks.js";
 import { MuscleBoardBridge, type LinkCounters } from "../../hardware/MuscleBoardBridge.js";
 import type { BoardEvent, HardwareEvent } from "../../hardware/events.js";
 import type { MuscleBoardBridgeOptions } from "../../hardware/options.js";
-import { IoPollingTimer } from "../../hardware/IoPollingTimer.js";
 import type { ExtendLoop } from "../safety/loopExtension.js";
 
 export interface HwRunOptions {
@@ -27,8 +26,8 @@ export interface HwRunOptions {
   readonly seed?: number;
   readonly coverageBins?: number;
   /**
-   * Default: an `IoPollingTimer`, which polls the event loop before each deadline instead of
-   * busy-waiting, so that serial replies are decoded while the loop waits.
+   * Default: a `NodeTimer`, which polls the event loop in the last millisecond before each
+   * deadline, so that serial replies are decoded while the loop waits.
    */
   readonly timer?: TimerPort;
   /** Called once the loop and the bridge exist (progress display, stop on a signal, fault injection in tests). */
@@ -80,7 +79,7 @@ export async function runHw(options: HwRunOptions): Promise<HwRunResult> {
     const controller = new DepController({ ...options.dep, outputMapping: "linear" });
     const periodSec = 1 / rateHz;
     const totalTicks = Math.max(1, Math.round(options.durationSec * rateHz));
-    const timer = options.timer ?? new IoPollingTimer();
+    const timer = options.timer ?? new NodeTimer();
     const extension = options.extendLoop?.({ spec, periodSec, controllerName: controller.name, controller, clock: timer });
     const loop = new ControlLoop({
       bridge,
