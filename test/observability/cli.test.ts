@@ -5,16 +5,7 @@ import path from "node:path";
 import { readMessages, summarizeRecording } from "../../src/observability/readRecording.js";
 import { lastJsonLine, runCli } from "../helpers/cli.js";
 import { projectRoot } from "../helpers/paths.js";
-import { tempDir } from "./helpers.js";
-
-async function until<T>(what: string, probe: () => Promise<T | undefined>, tries = 300, everyMs = 100): Promise<T> {
-  for (let i = 0; i < tries; i++) {
-    const v = await probe().catch(() => undefined);
-    if (v !== undefined) return v;
-    await new Promise((r) => setTimeout(r, everyMs));
-  }
-  throw new Error(`gave up waiting for ${what}`);
-}
+import { tempDir, until } from "./helpers.js";
 
 describe("observability: the CLI", function () {
   this.timeout(90_000);

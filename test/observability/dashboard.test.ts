@@ -4,19 +4,10 @@ import fs from "node:fs";
 import path from "node:path";
 import { chromium, type BrowserContext } from "playwright-core";
 import { projectRoot } from "../helpers/paths.js";
-import { tempDir } from "./helpers.js";
+import { tempDir, until } from "./helpers.js";
 
 const CHROMIUM = "/usr/bin/chromium";
 const ARTIFACTS = path.join(projectRoot, "test-artifacts");
-
-async function until<T>(what: string, probe: () => Promise<T | undefined>, tries = 300, everyMs = 100): Promise<T> {
-  for (let i = 0; i < tries; i++) {
-    const v = await probe().catch(() => undefined);
-    if (v !== undefined) return v;
-    await new Promise((r) => setTimeout(r, everyMs));
-  }
-  throw new Error(`gave up waiting for ${what}`);
-}
 
 describe("observability: the dashboard in headless Chromium", function () {
   this.timeout(90_000);
@@ -28,7 +19,7 @@ describe("observability: the dashboard in headless Chromium", function () {
   before(async function () {
     if (!fs.existsSync(CHROMIUM)) {
       // .ci/run installs Debian's chromium; without it there is no browser to drive.
-      this.skip();
+      throw new Error(`no browser at ${CHROMIUM}: install Debian's chromium (apt-get install chromium) to run the dashboard test`);
     }
     child = spawn(process.execPath, ["--import", "tsx", path.join(projectRoot, "src", "cli", "run.ts"), "sim", "--serve", "0", "--rate", "100", "--no-progress"], {
       cwd: projectRoot,

@@ -9,6 +9,16 @@ import { epochNowNs, type RecorderStats } from "../../src/observability/McapReco
 import { MujocoBridge } from "../../sim/MujocoBridge.js";
 import { resolveModelSource } from "../../sim/modelSource.js";
 
+/** Polls `probe` until it gives a value (errors count as "not yet"); throws naming `what` after `tries`. */
+export async function until<T>(what: string, probe: () => Promise<T | undefined>, tries = 300, everyMs = 100): Promise<T> {
+  for (let i = 0; i < tries; i++) {
+    const v = await probe().catch(() => undefined);
+    if (v !== undefined) return v;
+    await new Promise((r) => setTimeout(r, everyMs));
+  }
+  throw new Error(`gave up waiting for ${what}`);
+}
+
 export function tempDir(prefix: string): string {
   return fs.mkdtempSync(path.join(os.tmpdir(), `tendon-${prefix}-`));
 }

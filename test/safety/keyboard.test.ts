@@ -44,7 +44,8 @@ describe("tendon teleop --keyboard (in a pseudo-terminal)", function () {
   let child: ChildProcess | undefined;
 
   before(async function () {
-    if (!hasScript) this.skip();
+    // util-linux `script` gives the keyboard teleop a pseudo-terminal; it is part of every Debian.
+    if (!hasScript) throw new Error("the keyboard test needs util-linux's `script` (apt-get install util-linux)");
     layer = new SafetyLayer({ spec: pairSpec(), controllerName: "dep" });
     // A pipeline without a body: the arbiter ticks at 100 Hz with DEP's command fixed.
     const out = new Float64Array(4);
