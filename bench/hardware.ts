@@ -20,6 +20,7 @@ import { FrameDecoder } from "../hardware/protocol/FrameDecoder.js";
 import { FrameEncoder } from "../hardware/protocol/FrameEncoder.js";
 import { MsgType } from "../hardware/protocol/constants.js";
 import { CommandBuffers, readCommandInto, readStatusInto, StatusBuffers, writeCommand, writeStatus } from "../hardware/protocol/messages.js";
+import { printRows, type Row } from "./rows.js";
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const root = path.resolve(here, "..");
@@ -32,13 +33,6 @@ export interface BenchHardwareOptions {
   readonly rateHz?: number;
 }
 
-interface Row {
-  readonly group: string;
-  readonly metric: string;
-  readonly value: string;
-  readonly target?: string;
-  readonly ok?: boolean;
-}
 
 /** Median µs per frame of encode + decode, over batches. */
 export function benchCodec(muscles = 8): { statusUs: number; commandUs: number; statusBytes: number; commandBytes: number } {
@@ -194,7 +188,7 @@ export async function benchHardware(options: BenchHardwareOptions = {}): Promise
 if (import.meta.url === pathToFileURL(process.argv[1] ?? "").href) {
   const arg = Number(process.argv[2]);
   const res = await benchHardware(Number.isFinite(arg) && arg > 0 ? { durationSec: arg } : {});
-  for (const r of res.rows as Row[]) console.log(`${r.metric.padEnd(58)} ${r.value.padEnd(40)} ${r.target ?? ""} ${r.ok === undefined ? "" : r.ok ? "ok" : "MISSED"}`);
+  printRows(res.rows as Row[]);
   const { rows: _rows, ...rest } = res;
   console.log(JSON.stringify(rest));
 }

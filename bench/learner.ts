@@ -15,14 +15,7 @@ import { Adam } from "../src/learner/optimizers/Adam.js";
 import { Buffer } from "../src/learner/replays/Buffer.js";
 import { initBackend, tf } from "../src/learner/tf/backend.js";
 import { createDense, applyDense, uniqueScope, layerVariables } from "../src/learner/models/Dense.js";
-
-interface Row {
-  group: string;
-  metric: string;
-  value: string;
-  target?: string;
-  ok?: boolean;
-}
+import { printRows, type Row } from "./rows.js";
 
 const OBS = 28;
 const ACT = 6;
@@ -158,5 +151,5 @@ export async function benchLearner(opts: { quick?: boolean } = {}): Promise<Reco
 
 if (import.meta.url === pathToFileURL(process.argv[1]).href) {
   const r = await benchLearner({ quick: process.argv.includes("--quick") });
-  for (const row of r.rows as Row[]) console.log(`${row.metric}: ${row.value}${row.target ? ` (target ${row.target}: ${row.ok ? "ok" : "MISSED"})` : ""}`);
+  printRows(r.rows as Row[]);
 }

@@ -22,14 +22,7 @@ import { LoopRecorder } from "../src/observability/LoopRecorder.js";
 import { epochNowNs } from "../src/observability/McapRecorder.js";
 import { MujocoBridge } from "../sim/MujocoBridge.js";
 import { resolveModelSource } from "../sim/modelSource.js";
-
-interface Row {
-  readonly group: string;
-  readonly metric: string;
-  readonly value: string;
-  readonly target?: string;
-  readonly ok?: boolean;
-}
+import { printRows, type Row } from "./rows.js";
 
 const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 
@@ -276,5 +269,5 @@ export async function benchObservability(opts: { quick?: boolean } = {}): Promis
 
 if (import.meta.url === pathToFileURL(process.argv[1] ?? "").href) {
   const res = await benchObservability({ quick: process.argv.includes("--quick") });
-  for (const r of res.rows as Row[]) console.log(`${r.group.padEnd(10)} ${r.metric.padEnd(70)} ${r.value.padEnd(48)} ${r.target ?? ""} ${r.ok === undefined ? "" : r.ok ? "ok" : "MISSED"}`);
+  printRows(res.rows as Row[]);
 }

@@ -22,6 +22,7 @@ import { startNodes } from "../src/nodes/nodeSet.js";
 import { InProcessTransport } from "../src/transport/InProcessTransport.js";
 import { MujocoBridge } from "../sim/MujocoBridge.js";
 import { resolveModelSource } from "../sim/modelSource.js";
+import { printRows, type Row } from "./rows.js";
 
 const MODEL = "arm2j6m";
 const quiet = (): void => undefined;
@@ -211,9 +212,7 @@ export async function benchTransport(options: { quick?: boolean } = {}): Promise
 
 if (import.meta.url === pathToFileURL(process.argv[1] ?? "").href) {
   const result = await benchTransport({ quick: process.argv.includes("--quick") });
-  for (const r of result.rows as { metric: string; value: string; target: string; ok: boolean }[]) {
-    console.log(`${r.metric}: ${r.value}  [target ${r.target}: ${r.ok ? "ok" : "MISSED"}]`);
-  }
+  printRows(result.rows as Row[]);
   const { rows: _rows, ...json } = result;
   console.log(JSON.stringify(json));
 }

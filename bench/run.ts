@@ -12,6 +12,7 @@ import path from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import { benchDep } from "./dep.js";
 import { benchRealtime, benchThroughput } from "./loop.js";
+import { printRows, type Row } from "./rows.js";
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const args = process.argv.slice(2);
@@ -20,13 +21,6 @@ const onlyArg = args.indexOf("--only");
 const only = onlyArg >= 0 ? new Set(args[onlyArg + 1]?.split(",")) : undefined;
 const want = (name: string): boolean => !only || only.has(name);
 
-interface Row {
-  readonly group: string;
-  readonly metric: string;
-  readonly value: string;
-  readonly target?: string;
-  readonly ok?: boolean;
-}
 const rows: Row[] = [];
 const results: Record<string, unknown> = {
   date: new Date().toISOString(),
@@ -108,18 +102,7 @@ await optional("safety", "safety.ts", "benchSafety");
 await optional("observability", "observability.ts", "benchObservability");
 await optional("learner", "learner.ts", "benchLearner");
 
-function printTable(): void {
-  const header: Row = { group: "group", metric: "metric", value: "value", target: "target" };
-  const all = [header, ...rows];
-  const w = (k: keyof Row) => Math.max(...all.map((r) => String(r[k] ?? "").length));
-  const [wg, wm, wv, wt] = [w("group"), w("metric"), w("value"), w("target")];
-  const line = (r: Row, mark: string) => `${r.group.padEnd(wg)}  ${r.metric.padEnd(wm)}  ${r.value.padEnd(wv)}  ${(r.target ?? "").padEnd(wt)}  ${mark}`;
-  console.log(line(header, ""));
-  console.log("-".repeat(wg + wm + wv + wt + 12));
-  for (const r of rows) console.log(line(r, r.ok === undefined ? "" : r.ok ? "ok" : "MISSED"));
-}
-
-printTable();
+printRows(rows);
 results.rows = rows;
 const outDir = path.join(here, "out");
 fs.mkdirSync(outDir, { recursive: true });
