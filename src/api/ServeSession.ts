@@ -111,6 +111,11 @@ export class ServeSession {
   attachLoop(loop: ControlLoop): void {
     this.#loop = loop;
     this.#layer?.attach(loop);
+    // An e-stop from the API (HTTP or WebSocket, handled between ticks) writes the safe command at
+    // once; the latched e-stop keeps every following tick safe until reset.
+    this.#layer?.events$.subscribe((e) => {
+      if (e.type === "estop") loop.writeSafeNow(`e-stop by ${e.by}: ${e.reason}`);
+    });
     loop.events$.subscribe((e) => {
       if (e.type === "problem") this.#problems++;
     });

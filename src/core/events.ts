@@ -30,7 +30,18 @@ export interface LifecycleEvent {
   readonly stampSec: number;
 }
 
-export type LoopEvent = ProblemEvent | LifecycleEvent;
+/**
+ * The safe command was written at once, between ticks (an e-stop does not wait for the next tick);
+ * every later tick enforces it again.
+ */
+export interface SafeWriteEvent {
+  readonly type: "safe_write";
+  /** Why, for a person to read (e.g. "e-stop by api: operator"). */
+  readonly reason: string;
+  readonly stampSec: number;
+}
+
+export type LoopEvent = ProblemEvent | LifecycleEvent | SafeWriteEvent;
 
 /**
  * Lifecycle states, after ros2_control's hardware components:

@@ -16,7 +16,7 @@ import { Subject, type Observable, type OperatorFunction, type Subscription } fr
 import { isSteppable, type Bridge } from "../core/bridge.js";
 import type { Controller } from "../core/controller.js";
 import type { LoopEvent, ProblemEvent } from "../core/events.js";
-import { createMuscleCommand, createSensorFrame } from "../core/frames.js";
+import { createMuscleCommand, createSensorFrame, type MuscleCommand } from "../core/frames.js";
 import { CommandLimits, type CommandLimitsOptions } from "./CommandLimits.js";
 import { LoopStats, type LoopStatsSummary } from "./LoopStats.js";
 import {
@@ -73,6 +73,8 @@ export class ControlLoop {
   readonly #cycles = new Subject<Cycle>();
   readonly #stats = new LoopStats();
   #stopRequested = false;
+  /** While running: what `writeSafeNow` needs. */
+  #running: { bridge: Bridge; limits: CommandLimits; command: MuscleCommand; periodSec: number; wallStartMs: number } | undefined;
   #subscription: Subscription | undefined;
   #finish: (() => void) | undefined;
   #problems = 0;
@@ -97,6 +99,28 @@ export class ControlLoop {
 
   get stats(): LoopStats {
     return this.#stats;
+  }
+
+  /**
+   * Writes every muscle's safe command to the bridge now, between ticks, instead of at the next
+   * tick (an e-stop). Synchronous; JavaScript runs it between two ticks, never inside one. The
+   * ticks after it must enforce the safe command themselves (a latched e-stop in the arbitration
+   * stage does). Returns false when the loop is not running or the write failed.
+   */
+  writeSafeNow(reason: string): boolean {
+    const r = this.#running;
+    if (!r || r.bridge.state !== "active") return false;
+    const stampSec = (performance.now() - r.wallStartMs) / 1000;
+    try {
+      r.limits.safe(r.command.values);
+      r.command.stampSec = stampSec;
+      r.bridge.write(stampSec, r.periodSec, r.command);
+    } catch (err) {
+      this.#events.next({ type: "problem", code: "bridge_write_error", message: `immediate safe command failed: ${err instanceof Error ? err.message : String(err)}`, stampSec });
+      return false;
+    }
+    this.#events.next({ type: "safe_write", reason, stampSec });
+    return true;
   }
 
   /** Ends the run after the current tick; `run()` then resolves. */
@@ -142,6 +166,7 @@ export class ControlLoop {
     const simStartSec = steppable ? steppable.simTimeSec : 0;
     const cpuStart = process.cpuUsage();
     const wallStartMs = performance.now();
+    this.#running = { bridge, limits, command, periodSec, wallStartMs };
     this.#stats.reset();
     const stats = this.#stats;
     const cycles = this.#cycles;
@@ -167,6 +192,7 @@ export class ControlLoop {
       });
     });
     this.#finish = undefined;
+    this.#running = undefined;
 
     const wallSec = (performance.now() - wallStartMs) / 1000;
     const cpu = process.cpuUsage(cpuStart);

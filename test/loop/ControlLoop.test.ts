@@ -117,6 +117,31 @@ describe("ControlLoop", () => {
     assert.deepEqual(bridge.written.at(-1), [0, 0, 0]);
   });
 
+  it("writeSafeNow() writes the safe command at once, between ticks, and says so", async () => {
+    const bridge = new MirrorBridge();
+    const loop = new ControlLoop({ bridge, controller: new ScriptedController((_k, out) => out.fill(0.6)), mode: "realtime", periodSec: 0.002, maxTicks: 6, timer: new VirtualTimer() });
+    assert.equal(loop.writeSafeNow("before the run"), false);
+    const events: LoopEvent[] = [];
+    loop.events$.subscribe((e) => events.push(e));
+    let writesAtRequest = -1;
+    loop.cycles$.subscribe((c) => {
+      if (c.tick.index === 2) {
+        // Between ticks, as an I/O callback would be.
+        setImmediate(() => {
+          writesAtRequest = bridge.written.length;
+          assert.equal(loop.writeSafeNow("e-stop by test"), true);
+        });
+      }
+    });
+    await loop.run();
+    assert.deepEqual(bridge.written[writesAtRequest], [0, 0, 0], "the safe command came right after the request, before any further tick");
+    assert.deepEqual(bridge.written[writesAtRequest - 1], [0.6, 0.6, 0.6]);
+    const safeWrites = events.filter((e) => e.type === "safe_write");
+    assert.equal(safeWrites.length, 1);
+    assert.match(safeWrites[0].type === "safe_write" ? safeWrites[0].reason : "", /e-stop by test/);
+    assert.equal(loop.writeSafeNow("after the run"), false);
+  });
+
   it("refuses lockstep mode on a bridge whose time it cannot drive", () => {
     assert.throws(
       () => new ControlLoop({ bridge: new MirrorBridge(), controller: new ScriptedController(() => undefined), mode: "lockstep", periodSec: 0.01 }),
