@@ -134,9 +134,9 @@ export function lockstepTicks(options: LockstepTickOptions): Observable<Tick> {
  * The process's timer, in three stages before each deadline:
  * 1. `setTimeout` until `pollSec` before it (Node's timers fire 0.5-1 ms late and cannot sleep
  *    less than 1 ms, so they only bring us close);
- * 2. `setImmediate` polling until `spinSec` before it: every poll returns to the event loop, so
- *    serial data, HTTP requests and WebSocket messages that arrive just before a tick are handled
- *    before it rather than after;
+ * 2. polling until `spinSec` before it: 50 µs busy-wait slices, each followed by a return to the
+ *    event loop (`setImmediate`), so serial data, HTTP requests and WebSocket messages that arrive
+ *    just before a tick are handled before it rather than after;
  * 3. a busy-wait on `process.hrtime.bigint()` for the last `spinSec`, for microsecond lateness.
  *    It blocks the event loop for that long; `hrtime.bigint()` is used because, unlike
  *    `performance.now()`, it does not allocate per call (the garbage of a tight loop shows up as
@@ -144,8 +144,17 @@ export function lockstepTicks(options: LockstepTickOptions): Observable<Tick> {
  * Defaults: poll the last 1 ms, spin the last 0.2 ms. `spinSec: 0` never blocks (ticks then
  * start up to one event-loop turn late); `pollSec: 0` spins the whole window.
  * One pending wait at a time (a new `at` replaces the previous one), which is all a tick source
- * needs. No closure is made per wait; each poll allocates one `Immediate`.
+ * needs. No closure is made per wait; each poll slice allocates one `Immediate`.
  */
+/** Longest busy-wait between two returns to the event loop while polling (ms). */
+const POLL_SLICE_MS = 0.05;
+
+/** Busy-waits `ms` on `hrtime.bigint()`, which does not allocate per call (`performance.now()` does). */
+function spinFor(ms: number): void {
+  const until = process.hrtime.bigint() + BigInt(Math.round(ms * 1e6));
+  while (process.hrtime.bigint() < until);
+}
+
 export class NodeTimer implements TimerPort {
   readonly #originMs = performance.now();
   readonly #pollMs: number;
@@ -165,13 +174,13 @@ export class NodeTimer implements TimerPort {
     // Timers may fire early: sleep again if the deadline is still beyond the polling window.
     if (this.#sleep(remaining)) return;
     if (remaining > this.#spinMs) {
+      // Spin a short slice before going back to the event loop: every setImmediate allocates,
+      // and polling back to back would make garbage (and collection pauses) by the megabyte.
+      spinFor(Math.min(POLL_SLICE_MS, remaining - this.#spinMs));
       this.#immediate = setImmediate(this.#wake);
       return;
     }
-    if (remaining > 0) {
-      const until = process.hrtime.bigint() + BigInt(Math.round(remaining * 1e6));
-      while (process.hrtime.bigint() < until);
-    }
+    if (remaining > 0) spinFor(remaining);
     this.#fn = undefined;
     fn();
   };
