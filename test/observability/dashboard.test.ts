@@ -79,7 +79,10 @@ describe("observability: the dashboard in headless Chromium", function () {
       return s.estop.latched ? s : undefined;
     });
     assert.equal(latched.estop.by, "api");
-    assert.ok(Object.values(latched.owners as Record<string, string>).every((o) => o === "estop"));
+    // The latch is immediate; the owners change on the next tick.
+    await until("every group owned by the e-stop", async () =>
+      Object.values((await status()).owners as Record<string, string>).every((o) => o === "estop") ? true : undefined,
+    );
     await until("the page shows the e-stop", async () => ((await page.textContent("#estop-state"))?.includes("LATCHED") ? true : undefined));
 
     fs.mkdirSync(ARTIFACTS, { recursive: true });
@@ -89,17 +92,22 @@ describe("observability: the dashboard in headless Chromium", function () {
     await until("e-stop released", async () => ((await status()).estop.latched === false ? true : undefined));
     await until("the page shows the release", async () => ((await page.textContent("#estop-state"))?.includes("released") ? true : undefined));
     assert.deepEqual(errors, []);
+    // A page left open would keep its own teleop connection and take the focus from the next one.
+    await page.close();
   });
 
   it("drives a muscle group while the deadman is held, and hands it back on release", async () => {
     const page = await browser.newPage();
     await page.goto(`${url}/dashboard/`);
+    // The page drops the deadman when its window loses the focus: make sure it has it.
+    await page.bringToFront();
     await until("sliders", async () => ((await page.locator("#sliders input").count()) >= 3 ? true : undefined));
     const group = await page.locator("#sliders input").first().getAttribute("data-group");
     await page.locator("#sliders input").first().fill("0.8");
-    const box = (await page.locator("#deadman").boundingBox())!;
-    await page.mouse.move(box.x + box.width / 2, box.y + box.height / 2);
+    // hover() waits until the button is visible and no longer moving (the plots lay out as data comes).
+    await page.locator("#deadman").hover();
     await page.mouse.down();
+    await until("the deadman held", async () => ((await page.locator("#deadman.held").count()) > 0 ? true : undefined));
     await until("teleop owns the group", async () => ((await status()).owners[group!] === "teleop" ? true : undefined));
     await page.mouse.up();
     await until("the group handed back", async () => ((await status()).owners[group!] !== "teleop" ? true : undefined));
