@@ -4,10 +4,10 @@
  * over each muscle's command range. Joint-space coverage is measured when the boards report joint
  * sensors. The CLI (`tendon hw`), the tests and the benchmark call it.
  */
-import { JointCoverage } from "../analysis/JointCoverage.js";
 import type { ProblemEvent } from "../core/events.js";
 import { DepController, type DepControllerOptions } from "../dep/DepController.js";
-import { ControlLoop, type LoopResult } from "../loop/ControlLoop.js";
+import type { ControlLoop, LoopResult } from "../loop/ControlLoop.js";
+import { KEPT_PROBLEMS, runObservedLoop } from "./runLoop.js";
 import { NodeTimer, type TimerPort } from "../loop/ticks.js";
 import { MuscleBoardBridge, type LinkCounters } from "../../hardware/MuscleBoardBridge.js";
 import type { BoardEvent, HardwareEvent } from "../../hardware/events.js";
@@ -70,7 +70,7 @@ export async function runHw(options: HwRunOptions): Promise<HwRunResult> {
     options.onEvent?.(e);
     if (e.type === "problem") {
       linkProblems++;
-      if (problems.length < 20) problems.push(e);
+      if (problems.length < KEPT_PROBLEMS) problems.push(e);
     } else if (e.kind !== "configured" && boardEvents.length < 20) boardEvents.push(e);
   });
   try {
@@ -80,34 +80,19 @@ export async function runHw(options: HwRunOptions): Promise<HwRunResult> {
     const periodSec = 1 / rateHz;
     const totalTicks = Math.max(1, Math.round(options.durationSec * rateHz));
     const timer = options.timer ?? new NodeTimer();
-    const extension = options.extendLoop?.({ spec, periodSec, controllerName: controller.name, controller, clock: timer });
-    const loop = new ControlLoop({
+    const run = await runObservedLoop({
       bridge,
       controller,
       mode: "realtime",
       periodSec,
-      maxTicks: Number.isFinite(totalTicks) ? totalTicks : undefined,
-      timer: extension?.timer ?? timer,
-      stages: extension?.stages,
-      limiter: extension?.limiter,
+      totalTicks,
+      timer,
+      extendLoop: options.extendLoop,
+      coverageBins: options.coverageBins,
+      coverageFreshOnly: true,
+      problems,
+      onLoop: (loop) => options.onLoop?.(loop, totalTicks, bridge),
     });
-    const bins = options.coverageBins ?? 20;
-    const coverage = spec.joints.length > 0 ? new JointCoverage(spec.joints, { bins }) : undefined;
-    const sub = loop.cycles$.subscribe((c) => {
-      if (coverage && c.fresh) coverage.add(c.frame.jointAngleRad);
-    });
-    sub.add(
-      loop.events$.subscribe((e) => {
-        if (e.type === "problem" && problems.length < 20) problems.push(e);
-      }),
-    );
-    options.onLoop?.(loop, totalTicks, bridge);
-    let result: LoopResult;
-    try {
-      result = await loop.run();
-    } finally {
-      sub.unsubscribe();
-    }
     return {
       model: spec.name,
       muscles: spec.muscles.map((m) => m.name),
@@ -115,9 +100,9 @@ export async function runHw(options: HwRunOptions): Promise<HwRunResult> {
       controllerName: controller.name,
       commandUnit: spec.commandUnit,
       rateHz,
-      loop: { ...result, problems: result.problems + linkProblems },
-      coverage: coverage ? coverage.value() : null,
-      coverageBins: bins,
+      loop: { ...run.loop, problems: run.loop.problems + linkProblems },
+      coverage: run.coverage,
+      coverageBins: run.coverageBins,
       problems,
       link: bridge.linkCounters(),
       boards: bridge.boards(),

@@ -4,12 +4,12 @@
  */
 import type { Controller } from "../core/controller.js";
 import type { ProblemEvent } from "../core/events.js";
-import { JointCoverage } from "../analysis/JointCoverage.js";
-import { ControlLoop, type LoopResult } from "../loop/ControlLoop.js";
+import type { ControlLoop, LoopResult } from "../loop/ControlLoop.js";
 import { NodeTimer } from "../loop/ticks.js";
 import type { ExtendLoop } from "../safety/loopExtension.js";
 import { UniformNoiseController } from "../controllers/UniformNoiseController.js";
 import { DepController, type DepControllerOptions } from "../dep/DepController.js";
+import { runObservedLoop } from "./runLoop.js";
 import { MujocoBridge } from "../../sim/MujocoBridge.js";
 import { resolveModelSource, type ModelSource } from "../../sim/modelSource.js";
 
@@ -69,34 +69,17 @@ export async function runSim(options: SimRunOptions): Promise<SimRunResult> {
       options.explorer === "dep" ? new DepController(options.dep ?? {}) : new UniformNoiseController({ seed: options.seed });
     const periodSec = bridge.controlPeriodSec;
     const totalTicks = Math.max(1, Math.round(options.durationSec / periodSec));
-    const timer = options.realtime ? new NodeTimer() : undefined;
-    const extension = options.extendLoop?.({ spec, periodSec, controllerName: controller.name, controller, clock: timer });
-    const loop = new ControlLoop({
+    const run = await runObservedLoop({
       bridge,
       controller,
       mode: options.realtime ? "realtime" : "lockstep",
       periodSec,
-      maxTicks: Number.isFinite(totalTicks) ? totalTicks : undefined,
-      timer: extension?.timer ?? timer,
-      stages: extension?.stages,
-      limiter: extension?.limiter,
+      totalTicks,
+      timer: options.realtime ? new NodeTimer() : undefined,
+      extendLoop: options.extendLoop,
+      coverageBins: options.coverageBins,
+      onLoop: (loop) => options.onLoop?.(loop, totalTicks),
     });
-    const bins = options.coverageBins ?? 20;
-    const coverage = new JointCoverage(spec.joints, { bins });
-    const problems: ProblemEvent[] = [];
-    const sub = loop.cycles$.subscribe((c) => coverage.add(c.frame.jointAngleRad));
-    sub.add(
-      loop.events$.subscribe((e) => {
-        if (e.type === "problem" && problems.length < 20) problems.push(e);
-      }),
-    );
-    options.onLoop?.(loop, totalTicks);
-    let result: LoopResult;
-    try {
-      result = await loop.run();
-    } finally {
-      sub.unsubscribe();
-    }
     return {
       model: spec.name,
       muscles: spec.muscles.map((m) => m.name),
@@ -106,10 +89,11 @@ export async function runSim(options: SimRunOptions): Promise<SimRunResult> {
       rateHz: 1 / periodSec,
       frameSkip: bridge.frameSkip,
       timestepSec: bridge.timestepSec,
-      loop: result,
-      coverage: coverage.value(),
-      coverageBins: bins,
-      problems,
+      loop: run.loop,
+      // The model has joints (checked above), so coverage was measured.
+      coverage: run.coverage ?? 0,
+      coverageBins: run.coverageBins,
+      problems: run.problems,
     };
   } finally {
     await bridge.shutdown();
