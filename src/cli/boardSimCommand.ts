@@ -4,7 +4,7 @@
  * Ctrl-C (or `--duration`). Faults can be switched on by flags.
  */
 import type { Command } from "commander";
-import { BoardSimulator } from "../../hardware/sim/BoardSimulator.js";
+import { BoardSimulator } from "../../hardware/boardsim/BoardSimulator.js";
 import { oneOf, positiveInteger, positiveNumber } from "./parse.js";
 import { UsageError } from "./errors.js";
 import { InvalidArgumentError } from "commander";

@@ -12,8 +12,8 @@ import { createSensorFrame } from "../../src/core/frames.js";
 import { MuscleBoardBridge } from "../../hardware/MuscleBoardBridge.js";
 import type { MuscleBoardBridgeOptions } from "../../hardware/options.js";
 import { BoardFlag, FaultCode } from "../../hardware/protocol/constants.js";
-import { BoardSimulator, type BoardSimulatorOptions } from "../../hardware/sim/BoardSimulator.js";
-import { PtyPair } from "../../hardware/sim/PtyPair.js";
+import { BoardSimulator, type BoardSimulatorOptions } from "../../hardware/boardsim/BoardSimulator.js";
+import { PtyPair } from "../../hardware/boardsim/PtyPair.js";
 import { CommandPump, has, recordEvents, waitFor } from "./helpers.js";
 
 const haveSocat = ((): boolean => {

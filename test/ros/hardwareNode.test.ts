@@ -7,7 +7,7 @@ import type { BridgeNode } from "../../src/nodes/BridgeNode.js";
 import type { ControllerNode } from "../../src/nodes/ControllerNode.js";
 import { startNodes } from "../../src/nodes/nodeSet.js";
 import { InProcessTransport } from "../../src/transport/InProcessTransport.js";
-import { BoardSimulator } from "../../hardware/sim/BoardSimulator.js";
+import { BoardSimulator } from "../../hardware/boardsim/BoardSimulator.js";
 
 describe("hardware node on simulated muscle boards", function () {
   this.timeout(30_000);
