@@ -25,9 +25,9 @@ import type { TimerPort } from "../loop/ticks.js";
 import { createClock, createJointState, DIAGNOSTIC_OK, DIAGNOSTIC_WARN, setStamp, type DiagnosticStatusMsg } from "../transport/messages.js";
 import { param, type SetParametersResult } from "../transport/parameters.js";
 import { QOS_CONTROL, QOS_DEFAULT, type PeriodicTimer, type TransportNode } from "../transport/Transport.js";
-import { diagnosticArray, epochSec, keyValues, loopStatus } from "./diagnostics.js";
+import { diagnosticArray, epochSec, keyValues, loopStatus } from "../transport/diagnostics.js";
 import type { TendonNode } from "./TendonNode.js";
-import { TOPICS } from "./topics.js";
+import { TOPICS } from "../transport/topics.js";
 
 /** Parameters every bridge node has. */
 export function bridgeParameterSpecs(defaults: { rateHz: number }) {

@@ -33,13 +33,13 @@ import { createMatrix, createVector, DIAGNOSTIC_OK, DIAGNOSTIC_WARN, stampToSec,
 import { param, type AppliedChange, type NodeParameters, type ParameterValues } from "../transport/parameters.js";
 import { QOS_CONTROL, QOS_DEFAULT, QOS_LATCHED, type PeriodicTimer, type Publisher, type TransportNode } from "../transport/Transport.js";
 import type { StringMsg } from "../transport/messages.js";
-import { diagnosticArray, epochSec, keyValues, loopStatus } from "./diagnostics.js";
+import { diagnosticArray, epochSec, keyValues, loopStatus } from "../transport/diagnostics.js";
 import { latestCommand, type CommandSource, type LatestCommand } from "./sourceOverride.js";
 import { Arbiter, type SafeMode } from "../safety/Arbiter.js";
 import { arbitrate } from "../safety/arbitrate.js";
 import type { ArbiterEvent } from "../safety/events.js";
 import type { TendonNode } from "./TendonNode.js";
-import { sourceCommandTopic, TOPICS, TRANSITION_FIELDS } from "./topics.js";
+import { sourceCommandTopic, TOPICS, TRANSITION_FIELDS } from "../transport/topics.js";
 
 const COMMAND_UNITS: readonly CommandUnit[] = ["activation", "pwm_percent", "position_rad", "velocity_radps", "displacement_m", "force_n"];
 

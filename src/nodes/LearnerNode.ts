@@ -13,9 +13,9 @@ import { Subscription } from "rxjs";
 import { DIAGNOSTIC_OK, type Float64MultiArrayMsg } from "../transport/messages.js";
 import { param, type NodeParameters } from "../transport/parameters.js";
 import { QOS_CONTROL, QOS_DEFAULT, QOS_LATCHED, type PeriodicTimer, type TransportNode } from "../transport/Transport.js";
-import { diagnosticArray, epochSec, keyValues } from "./diagnostics.js";
+import { diagnosticArray, epochSec, keyValues } from "../transport/diagnostics.js";
 import type { TendonNode } from "./TendonNode.js";
-import { TOPICS, TRANSITION_FIELDS } from "./topics.js";
+import { TOPICS, TRANSITION_FIELDS } from "../transport/topics.js";
 
 export function learnerParameterSpecs() {
   return {

@@ -17,7 +17,7 @@ import { createVector, type Float64MultiArrayMsg } from "../transport/messages.j
 import { param, type NodeParameters } from "../transport/parameters.js";
 import { QOS_CONTROL, type TransportNode } from "../transport/Transport.js";
 import type { TendonNode } from "./TendonNode.js";
-import { sourceCommandTopic, TOPICS } from "./topics.js";
+import { sourceCommandTopic, TOPICS } from "../transport/topics.js";
 
 export function teleopParameterSpecs() {
   return {

@@ -8,7 +8,7 @@
  * last /clock message.
  */
 import { Subscription } from "rxjs";
-import { sourceCommandTopic, TOPICS } from "../nodes/topics.js";
+import { sourceCommandTopic, TOPICS } from "../transport/topics.js";
 import { InProcessTransport } from "../transport/InProcessTransport.js";
 import type { MessageTypeName } from "../transport/messages.js";
 import { QOS_CONTROL, QOS_DEFAULT, QOS_LATCHED, type QosProfile, type Transport, type TransportNode } from "../transport/Transport.js";

@@ -10,7 +10,7 @@
  * A truncated recording is reported up to its last complete chunk, and says so.
  */
 import fs from "node:fs";
-import { TOPICS } from "../nodes/topics.js";
+import { TOPICS } from "../transport/topics.js";
 import type { DiagnosticArrayMsg, Float64MultiArrayMsg, JointStateMsg } from "../transport/messages.js";
 import { uplotFiles } from "./dashboard/DashboardRoutes.js";
 import { readMessages, summarizeRecording, type RecordingSummary } from "./readRecording.js";

@@ -11,7 +11,7 @@ import {
   type DiagnosticArrayMsg,
   type DiagnosticStatusMsg,
   type KeyValueMsg,
-} from "../transport/messages.js";
+} from "./messages.js";
 
 /** ros2_control warns when a cycle's execution takes longer than this. */
 export const COMPUTE_WARN_MS = 1;
