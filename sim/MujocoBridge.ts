@@ -112,6 +112,33 @@ export class MujocoBridge implements SteppableBridge {
     return { mj: this.#mj, model: this.#model, data: this.#data };
   }
 
+  /** Names of the model's sites, in MuJoCo's order (unnamed sites as `site<i>`); empty before configure(). */
+  get siteNames(): readonly string[] {
+    if (!this.#mj || !this.#model) return [];
+    const m = this.#model;
+    const siteObj = this.#mj.mjtObj.mjOBJ_SITE.value;
+    return Array.from({ length: m.nsite }, (_, i) => this.#mj!.mj_id2name(m, siteObj, i) || `site${i}`);
+  }
+
+  /**
+   * Copies the world positions (m) of the sites with indices `ids` (as in `siteNames`) into `out`,
+   * 3 entries (x, y, z) per site. With `refresh` the positions are recomputed from the current
+   * joint positions first (mj_kinematics, a few microseconds); without it they are as MuJoCo left
+   * them after the last step, which computes positions before integrating (one physics step old).
+   */
+  readSitePositions(ids: Int32Array, out: Float64Array, refresh = true): void {
+    const { mj, model, data } = this.raw;
+    if (refresh) mj.mj_kinematics(model, data);
+    const xpos = data.site_xpos as Float64Array;
+    for (let k = 0; k < ids.length; k++) {
+      const i = ids[k];
+      if (!(i >= 0 && i < model.nsite)) throw new RangeError(`readSitePositions: site index ${i} out of range (model has ${model.nsite} sites)`);
+      out[3 * k] = xpos[3 * i];
+      out[3 * k + 1] = xpos[3 * i + 1];
+      out[3 * k + 2] = xpos[3 * i + 2];
+    }
+  }
+
   async configure(): Promise<void> {
     assertTransition(this.#state, ["unconfigured"], "configure");
     const mj = await loadMujocoModule();
