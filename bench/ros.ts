@@ -16,7 +16,7 @@ import { pathToFileURL } from "node:url";
 import type { SteppableBridge } from "../src/core/bridge.js";
 import type { MuscleCommand, SensorFrame } from "../src/core/frames.js";
 import { runSim } from "../src/app/runSim.js";
-import { Histogram } from "../src/loop/Histogram.js";
+import { Histogram } from "../src/core/Histogram.js";
 import { BridgeNode, bridgeParameterSpecs } from "../src/nodes/BridgeNode.js";
 import { startNodes } from "../src/nodes/nodeSet.js";
 import { InProcessTransport } from "../src/transport/InProcessTransport.js";

@@ -29,7 +29,7 @@ import { WallClock, type Clock } from "../src/core/clock.js";
 import type { LifecycleState } from "../src/core/events.js";
 import type { MuscleCommand, SensorFrame } from "../src/core/frames.js";
 import type { JointSpec, MuscleSpec, RobotSpec } from "../src/core/spec.js";
-import { Histogram } from "../src/loop/Histogram.js";
+import { Histogram } from "../src/core/Histogram.js";
 import { BoardPort, type PortHost } from "./BoardPort.js";
 import type { BoardSession } from "./BoardSession.js";
 import {

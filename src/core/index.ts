@@ -5,3 +5,4 @@ export * from "./bridge.js";
 export * from "./controller.js";
 export * from "./clock.js";
 export * from "./rng.js";
+export * from "./Histogram.js";

@@ -3,7 +3,7 @@
  * each tick started against its absolute deadline), compute time (read to write), overruns and
  * missed cycles. Recording allocates nothing.
  */
-import { Histogram } from "./Histogram.js";
+import { Histogram } from "../core/Histogram.js";
 
 export interface LoopStatsSummary {
   readonly ticks: number;

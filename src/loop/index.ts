@@ -1,6 +1,5 @@
 export * from "./ControlLoop.js";
 export * from "./CommandLimits.js";
-export * from "./Histogram.js";
 export * from "./LoopStats.js";
 export * from "./operators.js";
 export * from "./ticks.js";

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import fc from "fast-check";
-import { Histogram } from "../../src/loop/Histogram.js";
+import { Histogram } from "../../src/core/Histogram.js";
 import { LoopStats } from "../../src/loop/LoopStats.js";
 
 describe("Histogram", () => {
