@@ -12,7 +12,7 @@ import { Rng } from "../src/core/rng.js";
 import { Mpo } from "../src/learner/agents/Mpo.js";
 import { MlpPolicy } from "../src/learner/inference/MlpPolicy.js";
 import { Adam } from "../src/learner/optimizers/Adam.js";
-import { Buffer } from "../src/learner/replays/Buffer.js";
+import { ReplayBuffer } from "../src/learner/replays/ReplayBuffer.js";
 import { initBackend, tf } from "../src/learner/tf/backend.js";
 import { createDense, applyDense, uniqueScope, layerVariables } from "../src/learner/models/Dense.js";
 import { printRows, type Row } from "./rows.js";
@@ -26,7 +26,7 @@ function median(a: number[]): number {
 }
 
 function mpoUpdateMs(hidden: number, batch: number, rounds: number): number {
-  const agent = new Mpo({ model: { actorSizes: [hidden, hidden], criticSizes: [hidden, hidden] }, replay: new Buffer({ size: 4096, batchSize: batch, batchIterations: 2, stepsBeforeBatches: 0 }) });
+  const agent = new Mpo({ model: { actorSizes: [hidden, hidden], criticSizes: [hidden, hidden] }, replay: new ReplayBuffer({ size: 4096, batchSize: batch, batchIterations: 2, stepsBeforeBatches: 0 }) });
   agent.initialize({ observationSize: OBS, actionSize: ACT, workers: 1 }, 1);
   const rng = new Rng(2);
   const o = new Float64Array(OBS);
@@ -102,7 +102,7 @@ function torchAdamStepMs(steps: number): { ms: number; version: string; threads:
 }
 
 function inferenceUs(hidden: number, ticks: number): { median: number; p99: number } {
-  const agent = new Mpo({ model: { actorSizes: [hidden, hidden], criticSizes: [8] }, replay: new Buffer({ size: 8 }) });
+  const agent = new Mpo({ model: { actorSizes: [hidden, hidden], criticSizes: [8] }, replay: new ReplayBuffer({ size: 8 }) });
   agent.initialize({ observationSize: OBS, actionSize: ACT, workers: 1 }, 1);
   const policy = MlpPolicy.from(agent.snapshot());
   agent.dispose();

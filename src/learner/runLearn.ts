@@ -17,7 +17,7 @@ import { createExploration } from "./explorations/createExploration.js";
 import type { ExplorationMode } from "./explorations/Exploration.js";
 import { curveCsv, linePlotSvg } from "./logging/LearningCurve.js";
 import { ActorCritic } from "./models/ActorCritic.js";
-import { Buffer } from "./replays/Buffer.js";
+import { ReplayBuffer } from "./replays/ReplayBuffer.js";
 import { initBackend, type BackendChoice, type BackendInfo } from "./tf/backend.js";
 import { Trainer, type CurveRow, type TrainerState } from "./Trainer.js";
 import { ExpectedSarsa } from "./updaters/ExpectedSarsa.js";
@@ -48,6 +48,8 @@ export interface LearnConfig {
   readonly epochSteps: number;
   readonly testEpisodes: number;
   readonly task: ReachTaskOptions;
+  /** Correlation time of the "rl-ou" exploration noise, in environment steps. */
+  readonly ouCorrelationSteps: number;
 }
 
 /**
@@ -78,6 +80,7 @@ export const LEARN_DEFAULTS: LearnConfig = Object.freeze({
   epochSteps: 2_500,
   testEpisodes: 20,
   task: {},
+  ouCorrelationSteps: 10,
 });
 
 export interface LearnOptions extends Partial<LearnConfig> {
@@ -113,7 +116,7 @@ export const CHECKPOINT_NAME = "latest.ckpt";
 export function createAgent(config: LearnConfig, steps: number): Mpo {
   return new Mpo({
     model: (o, a, seed) => new ActorCritic(o, a, seed, { actorSizes: config.hiddenSizes, criticSizes: config.hiddenSizes }),
-    replay: new Buffer({
+    replay: new ReplayBuffer({
       // Never more room than the run can fill.
       size: Math.max(config.envs, Math.min(config.replaySize, steps)),
       returnSteps: config.returnSteps,
@@ -154,6 +157,7 @@ export async function runLearn(options: LearnOptions = {}): Promise<LearnResult>
       envs: envs.count,
       preTrainingSteps: config.stepsBeforeBatches,
       seed: config.seed,
+      ouCorrelationSteps: config.ouCorrelationSteps,
     });
     let trainerState: TrainerState | undefined;
     if (resumed) {

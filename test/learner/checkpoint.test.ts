@@ -6,13 +6,13 @@ import { Rng } from "../../src/core/rng.js";
 import { Mpo } from "../../src/learner/agents/Mpo.js";
 import { loadAgent, saveAgent } from "../../src/learner/checkpoints/agentState.js";
 import { CheckpointError, readCheckpointFile, writeCheckpointFile } from "../../src/learner/checkpoints/CheckpointFile.js";
-import { Buffer } from "../../src/learner/replays/Buffer.js";
+import { ReplayBuffer } from "../../src/learner/replays/ReplayBuffer.js";
 import { testBackend } from "./helpers.js";
 
 function makeAgent(): Mpo {
   const agent = new Mpo({
     model: { actorSizes: [16, 16], criticSizes: [16, 16] },
-    replay: new Buffer({ size: 1000, batchSize: 16, batchIterations: 2, stepsBeforeBatches: 0, stepsBetweenBatches: 10, returnSteps: 3 }),
+    replay: new ReplayBuffer({ size: 1000, batchSize: 16, batchIterations: 2, stepsBeforeBatches: 0, stepsBetweenBatches: 10, returnSteps: 3 }),
   });
   agent.initialize({ observationSize: 6, actionSize: 3, workers: 2 }, 3);
   return agent;

@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { Rng } from "../../src/core/rng.js";
 import { Mpo } from "../../src/learner/agents/Mpo.js";
 import { MlpPolicy } from "../../src/learner/inference/MlpPolicy.js";
-import { Buffer } from "../../src/learner/replays/Buffer.js";
+import { ReplayBuffer } from "../../src/learner/replays/ReplayBuffer.js";
 import { tf } from "../../src/learner/tf/backend.js";
 import { testBackend } from "./helpers.js";
 
@@ -10,7 +10,7 @@ describe("MlpPolicy (TypeScript forward pass)", () => {
   before(testBackend);
 
   it("gives the TensorFlow.js actor's mean and std, normalizer included", () => {
-    const agent = new Mpo({ model: { actorSizes: [32, 32], criticSizes: [8] }, replay: new Buffer({ size: 10 }) });
+    const agent = new Mpo({ model: { actorSizes: [32, 32], criticSizes: [8] }, replay: new ReplayBuffer({ size: 10 }) });
     agent.initialize({ observationSize: 7, actionSize: 4, workers: 1 }, 11);
     const rng = new Rng(5);
     // A non-trivial normalizer.
@@ -39,7 +39,7 @@ describe("MlpPolicy (TypeScript forward pass)", () => {
   });
 
   it("refuses a snapshot of another shape and keeps its weights", () => {
-    const agent = new Mpo({ model: { actorSizes: [8], criticSizes: [8] }, replay: new Buffer({ size: 10 }) });
+    const agent = new Mpo({ model: { actorSizes: [8], criticSizes: [8] }, replay: new ReplayBuffer({ size: 10 }) });
     agent.initialize({ observationSize: 3, actionSize: 2, workers: 1 }, 1);
     const p = new MlpPolicy(3, 2, [16]);
     assert.throws(() => p.load(agent.snapshot()), /does not fit/);

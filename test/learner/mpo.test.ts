@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { Rng } from "../../src/core/rng.js";
 import { Mpo } from "../../src/learner/agents/Mpo.js";
 import { ActorCritic } from "../../src/learner/models/ActorCritic.js";
-import { Buffer } from "../../src/learner/replays/Buffer.js";
+import { ReplayBuffer } from "../../src/learner/replays/ReplayBuffer.js";
 import { tf } from "../../src/learner/tf/backend.js";
 import { ExpectedSarsa } from "../../src/learner/updaters/ExpectedSarsa.js";
 import { MaximumAPosteriori, normalKl, normalLogProbSum, weightsAndTemperatureLoss } from "../../src/learner/updaters/MaximumAPosteriori.js";
@@ -93,7 +93,7 @@ describe("MPO pieces", () => {
   });
 
   it("an update round changes the policy and leaves no tensors behind", () => {
-    const agent = new Mpo({ model: { actorSizes: [16], criticSizes: [16] }, replay: new Buffer({ size: 500, batchSize: 32, batchIterations: 2, stepsBeforeBatches: 0, stepsBetweenBatches: 1 }) });
+    const agent = new Mpo({ model: { actorSizes: [16], criticSizes: [16] }, replay: new ReplayBuffer({ size: 500, batchSize: 32, batchIterations: 2, stepsBeforeBatches: 0, stepsBetweenBatches: 1 }) });
     agent.initialize({ observationSize: 5, actionSize: 3, workers: 2 }, 4);
     const rng = new Rng(9);
     const o = new Float64Array(10);

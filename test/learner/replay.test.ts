@@ -1,9 +1,9 @@
 import assert from "node:assert/strict";
-import { Buffer } from "../../src/learner/replays/Buffer.js";
+import { ReplayBuffer } from "../../src/learner/replays/ReplayBuffer.js";
 
-describe("replay Buffer", () => {
+describe("ReplayBuffer", () => {
   it("accumulates n-step returns, discounts and next observations, stopping at resets", () => {
-    const b = new Buffer({ size: 100, returnSteps: 3, discountFactor: 0.5, batchSize: 1 });
+    const b = new ReplayBuffer({ size: 100, returnSteps: 3, discountFactor: 0.5, batchSize: 1 });
     b.initialize(1, 1, 1, 0);
     // Episode 1: rewards 1, 2, 3 (reset after the third); episode 2: rewards 4, 5; terminated after 5.
     const steps = [
@@ -22,7 +22,7 @@ describe("replay Buffer", () => {
   });
 
   it("keeps one ring per worker and bounds the n-step window", () => {
-    const b = new Buffer({ size: 100, returnSteps: 2, discountFactor: 1, batchSize: 1 });
+    const b = new ReplayBuffer({ size: 100, returnSteps: 2, discountFactor: 1, batchSize: 1 });
     b.initialize(2, 1, 1, 0);
     b.store([0, 10], [0, 0], [1, 11], [1, 10], [0, 0], [0, 0]);
     b.store([1, 11], [0, 0], [2, 12], [2, 20], [0, 1], [0, 0]);
@@ -33,7 +33,7 @@ describe("replay Buffer", () => {
   });
 
   it("is ready once per interval after the warm-up, whatever the worker count", () => {
-    const b = new Buffer({ stepsBeforeBatches: 100, stepsBetweenBatches: 50 });
+    const b = new ReplayBuffer({ stepsBeforeBatches: 100, stepsBetweenBatches: 50 });
     b.initialize(3, 1, 1, 0);
     const fired: number[] = [];
     for (let s = 0; s < 400; s += 3) if (b.ready(s)) fired.push(s);
@@ -42,7 +42,7 @@ describe("replay Buffer", () => {
 
   it("samples only stored transitions, reproducibly for a seed", () => {
     const make = () => {
-      const b = new Buffer({ size: 50, batchSize: 8 });
+      const b = new ReplayBuffer({ size: 50, batchSize: 8 });
       b.initialize(2, 1, 1, 5);
       for (let t = 0; t < 4; t++) b.store([t, 100 + t], [0, 0], [0, 0], [t, t], [0, 0], [0, 0]);
       return b;

@@ -12,7 +12,7 @@
 import { Rng } from "../../core/rng.js";
 import { MlpPolicy, type PolicySnapshot } from "../inference/MlpPolicy.js";
 import { ActorCritic, type ActorCriticOptions } from "../models/ActorCritic.js";
-import { Buffer } from "../replays/Buffer.js";
+import { ReplayBuffer } from "../replays/ReplayBuffer.js";
 import { ExpectedSarsa, type CriticInfo } from "../updaters/ExpectedSarsa.js";
 import { MaximumAPosteriori, type ActorInfo } from "../updaters/MaximumAPosteriori.js";
 
@@ -20,7 +20,7 @@ export interface MpoParts {
   /** Model options or a factory (default: 2 x 256 ReLU actor and critic, std in [1e-4, 1], Polyak 0.005). */
   readonly model?: ActorCriticOptions | ((observationSize: number, actionSize: number, seed: number) => ActorCritic);
   /** Default: TonicRL's MPO replay (1e6 transitions, 5-step returns, 50 batches of 100 every 50 steps after 1e4). */
-  readonly replay?: Buffer;
+  readonly replay?: ReplayBuffer;
   readonly actorUpdater?: MaximumAPosteriori;
   readonly criticUpdater?: ExpectedSarsa;
 }
@@ -38,7 +38,7 @@ export interface UpdateInfo {
 }
 
 export class Mpo {
-  readonly replay: Buffer;
+  readonly replay: ReplayBuffer;
   readonly actorUpdater: MaximumAPosteriori;
   readonly criticUpdater: ExpectedSarsa;
   readonly #modelPart: MpoParts["model"];
@@ -55,7 +55,7 @@ export class Mpo {
 
   constructor(parts: MpoParts = {}) {
     this.#modelPart = parts.model;
-    this.replay = parts.replay ?? new Buffer({ returnSteps: 5 });
+    this.replay = parts.replay ?? new ReplayBuffer({ returnSteps: 5 });
     this.actorUpdater = parts.actorUpdater ?? new MaximumAPosteriori();
     this.criticUpdater = parts.criticUpdater ?? new ExpectedSarsa();
   }
@@ -111,6 +111,18 @@ export class Mpo {
   step(observations: ArrayLike<number>, out: Float64Array): Float64Array {
     const { observationSize: O, actionSize: A, workers } = this.spaces;
     for (let w = 0; w < workers; w++) this.policy.sample(observations, this.#rng, out, w * O, w * A);
+    return out;
+  }
+
+  /** Actions mean + std·noise for every worker, with the caller's standard-normal `noise` (W x A). */
+  stepWithNoise(observations: ArrayLike<number>, noise: ArrayLike<number>, out: Float64Array): Float64Array {
+    const { observationSize: O, actionSize: A, workers } = this.spaces;
+    const policy = this.policy;
+    for (let w = 0; w < workers; w++) {
+      policy.mean(observations, out, w * O, w * A);
+      const std = policy.lastStd;
+      for (let j = 0; j < A; j++) out[w * A + j] += std[j] * noise[w * A + j];
+    }
     return out;
   }
 

@@ -50,7 +50,7 @@ export interface BufferState {
   readonly arrays?: Readonly<Record<string, Float32Array>>;
 }
 
-export class Buffer {
+export class ReplayBuffer {
   readonly capacity: number;
   readonly returnSteps: number;
   readonly batchIterations: number;
@@ -193,7 +193,7 @@ export class Buffer {
    */
   sample(): Batch {
     const b = this.#batch;
-    if (!b || this.#size === 0) throw new Error("Buffer.sample: the buffer is empty");
+    if (!b || this.#size === 0) throw new Error("ReplayBuffer.sample: the buffer is empty");
     const O = this.#obsSize;
     const A = this.#actSize;
     const total = this.#size * this.#workers;
