@@ -13,8 +13,8 @@ import type { LinkCounters } from "../../hardware/MuscleBoardBridge.js";
 import { COMMAND_MODES, type CommandModeName, type MuscleBoardBridgeOptions } from "../../hardware/options.js";
 import { UsageError } from "./errors.js";
 import { nonNegativeInteger, oneOf, positiveInteger, positiveNumber } from "./parse.js";
-import { addServeOptions, servePort, ServeSession, type ServeFlags } from "../api/ServeSession.js";
-import { addObserveOptions, formatRecording, observersFromFlags, type ObserveFlags } from "../observability/RunObservers.js";
+import { addServeOptions, servePort, serveSessionFromFlags, type ServeFlags } from "./serveFlags.js";
+import { addObserveOptions, formatRecording, observersFromFlags, type ObserveFlags } from "./observeFlags.js";
 import { formatSummary, jsonSummary, readParamsFile } from "./simCommand.js";
 
 interface HwFlags extends ServeFlags, ObserveFlags {
@@ -125,7 +125,7 @@ async function hwAction(flags: HwFlags, durationGiven: boolean): Promise<void> {
   // --serve: the API on this run, until stopped unless a duration is given.
   const port = flags.serve === undefined ? undefined : servePort(flags.serve);
   if (typeof port === "string") throw new UsageError(port);
-  const serve = port === undefined ? undefined : await ServeSession.fromFlags(flags, port);
+  const serve = port === undefined ? undefined : await serveSessionFromFlags(flags, port);
   // --record, --foxglove, and the dashboard with --serve.
   const observers = await observersFromFlags(flags, { command: "hw", coverageBins: flags.bins, serve: serve?.server }).catch(async (err: unknown) => {
     await serve?.close();

@@ -17,7 +17,8 @@ import { ParameterError } from "../transport/parameters.js";
 import { parametersFor, ParamsFileError, readParamsFile, type ParamsFile } from "../transport/paramsFile.js";
 import type { Transport } from "../transport/Transport.js";
 import { UsageError } from "./errors.js";
-import { addObserveOptions, formatRecording, observersFromFlags, type ObserveFlags, type RunObservers } from "../observability/RunObservers.js";
+import type { RunObservers } from "../observability/RunObservers.js";
+import { addObserveOptions, formatRecording, observersFromFlags, type ObserveFlags } from "./observeFlags.js";
 import { nonNegativeInteger, oneOf, positiveNumber } from "./parse.js";
 
 interface NodeFlags extends Partial<ObserveFlags> {

@@ -13,8 +13,8 @@ import { DEFAULT_MODEL, BUILTIN_MODELS } from "../../sim/modelSource.js";
 import { UsageError } from "./errors.js";
 import { nonNegativeInteger, oneOf, positiveInteger, positiveNumber } from "./parse.js";
 import type { ControlLoop } from "../loop/ControlLoop.js";
-import { addServeOptions, servePort, ServeSession, type ServeFlags } from "../api/ServeSession.js";
-import { addObserveOptions, formatRecording, observersFromFlags, type ObserveFlags } from "../observability/RunObservers.js";
+import { addServeOptions, servePort, serveSessionFromFlags, type ServeFlags } from "./serveFlags.js";
+import { addObserveOptions, formatRecording, observersFromFlags, type ObserveFlags } from "./observeFlags.js";
 
 interface SimFlags extends ServeFlags, ObserveFlags {
   model: string;
@@ -62,7 +62,7 @@ async function simAction(flags: SimFlags, durationGiven: boolean): Promise<void>
   const port = flags.serve === undefined ? undefined : servePort(flags.serve);
   if (typeof port === "string") throw new UsageError(port);
   if (port !== undefined && flags.compareNoise) throw new UsageError("--serve and --compare-noise cannot be combined: the API serves one run");
-  const serve = port === undefined ? undefined : await ServeSession.fromFlags(flags, port);
+  const serve = port === undefined ? undefined : await serveSessionFromFlags(flags, port);
   // --record, --foxglove, and the dashboard with --serve.
   const observers = await observersFromFlags(flags, { command: "sim", coverageBins: flags.bins, serve: serve?.server }).catch(async (err: unknown) => {
     await serve?.close();

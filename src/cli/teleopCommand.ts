@@ -6,7 +6,7 @@
  */
 import type { Command } from "commander";
 import WebSocket from "ws";
-import { DEFAULT_SERVE_PORT } from "../api/ServeSession.js";
+import { DEFAULT_SERVE_PORT } from "./serveFlags.js";
 import { KEY_HELP, KeyboardTeleop, splitKeys } from "../teleop/KeyboardTeleop.js";
 import { UsageError } from "./errors.js";
 

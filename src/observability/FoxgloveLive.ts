@@ -21,13 +21,11 @@ import type { TopicSink } from "./TopicSink.js";
 const { FoxgloveServer } = wsProtocol;
 type FoxgloveServer = InstanceType<typeof FoxgloveServer>;
 
-export const DEFAULT_FOXGLOVE_PORT = 8765;
-
 export interface FoxgloveLiveOptions {
   /** Default 127.0.0.1. */
   readonly host?: string;
-  /** Default 8765; 0 picks a free port. */
-  readonly port?: number;
+  /** 0 picks a free port (the command line's default is 8765). */
+  readonly port: number;
   readonly name?: string;
   /** Wall time (ns since the epoch) that time offsets count from (default: now). */
   readonly originNs?: bigint;
@@ -63,13 +61,13 @@ export class FoxgloveLive implements TopicSink {
   }
 
   /** Starts listening. Throws `FoxgloveLiveError` when the port cannot be bound. */
-  static async start(options: FoxgloveLiveOptions = {}): Promise<FoxgloveLive> {
+  static async start(options: FoxgloveLiveOptions): Promise<FoxgloveLive> {
     const host = options.host ?? "127.0.0.1";
     const server = new FoxgloveServer({ name: options.name ?? "tendon", capabilities: [] });
-    const wss = new WebSocketServer({ host, port: options.port ?? DEFAULT_FOXGLOVE_PORT, handleProtocols: (protocols) => server.handleProtocols(protocols) });
+    const wss = new WebSocketServer({ host, port: options.port, handleProtocols: (protocols) => server.handleProtocols(protocols) });
     await new Promise<void>((resolve, reject) => {
       wss.once("listening", () => resolve());
-      wss.once("error", (err: NodeJS.ErrnoException) => reject(new FoxgloveLiveError(`cannot serve the Foxglove live view on ${host}:${options.port ?? DEFAULT_FOXGLOVE_PORT}: ${err.code ?? err.message}`)));
+      wss.once("error", (err: NodeJS.ErrnoException) => reject(new FoxgloveLiveError(`cannot serve the Foxglove live view on ${host}:${options.port}: ${err.code ?? err.message}`)));
     });
     const port = (wss.address() as AddressInfo).port;
     const live = new FoxgloveLive(server, wss, host, port, options.originNs ?? epochNowNs());

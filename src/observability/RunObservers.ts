@@ -2,95 +2,27 @@
  * Observability for a run that drives its control loop directly (`tendon sim`, `tendon hw`):
  * `--record FILE` (MCAP, every topic of the ROS 2 profile), `--foxglove [PORT]` (live view), and,
  * with `--serve`, the dashboard on the API server. The command builds one `RunObservers` from its
- * flags, passes `extendLoop(...)` and `attachLoop(...)` to the run, and closes it after.
+ * flags (src/cli/observeFlags.ts), passes `extendLoop(...)` and `attachLoop(...)` to the run, and
+ * closes it after.
  *
  * Besides the topics, a recording holds Metadata records: "tendon.run" (what ran: model, muscles,
  * joints and their ranges, controller, rate, mode, seed), "tendon.coverage" (joint-space coverage
  * over time, of DEP and, with --compare-noise, of the noise baseline) and "tendon.summary" (the
  * run's JSON summary).
  */
-import fs from "node:fs";
-import path from "node:path";
-import { type Command } from "commander";
-import { UsageError } from "../cli/errors.js";
 import { JointCoverage } from "../analysis/JointCoverage.js";
 import type { RobotSpec } from "../core/spec.js";
 import { DepController } from "../dep/DepController.js";
 import type { ControlLoop } from "../loop/ControlLoop.js";
 import type { ExtendLoop, LoopContext } from "../safety/loopExtension.js";
 import { DashboardFeed } from "./dashboard/DashboardFeed.js";
-import { DEFAULT_FOXGLOVE_PORT, FoxgloveLive, FoxgloveLiveError } from "./FoxgloveLive.js";
+import { FoxgloveLive } from "./FoxgloveLive.js";
 import { LoopTopics } from "./LoopTopics.js";
 import { TransportRecorder } from "./TransportRecorder.js";
 import type { Transport } from "../transport/Transport.js";
 import { McapRecorder, type RecorderStats } from "./McapRecorder.js";
 import { LoopRecorder } from "./LoopRecorder.js";
 import { DashboardRoutes, type HttpMountable } from "./dashboard/DashboardRoutes.js";
-
-export interface ObserveFlags {
-  record?: string;
-  foxglove?: string | true;
-  foxgloveHost: string;
-}
-
-/** Adds --record, --foxglove and --foxglove-host to a run command. */
-export function addObserveOptions(command: Command): Command {
-  return command
-    .option("--record <file>", "record every topic of the ROS 2 profile to an MCAP file (ros2 bag play/info, Foxglove; `tendon info`, `tendon report`)")
-    .option("--foxglove [port]", `live view for Foxglove over its WebSocket protocol on PORT (default ${DEFAULT_FOXGLOVE_PORT}); open docs/foxglove-layout.json there`)
-    .option("--foxglove-host <addr>", "address the Foxglove live view binds to", "127.0.0.1");
-}
-
-/** The port `--foxglove [port]` asks for, or a usage error's message. */
-export function foxglovePort(value: string | true): number | string {
-  if (value === true) return DEFAULT_FOXGLOVE_PORT;
-  const n = Number(value);
-  if (value.trim() === "" || !Number.isInteger(n) || n < 0 || n > 65535) return `--foxglove needs a port number 0-65535, got '${value}'.`;
-  return n;
-}
-
-/**
- * The observers a run command's flags ask for (undefined: none), the dashboard mounted on the
- * `--serve` server when there is one. Throws a `UsageError` for a bad --foxglove port.
- */
-export async function observersFromFlags(
-  flags: ObserveFlags,
-  context: { command: "sim" | "hw" | "node"; coverageBins?: number; serve?: HttpMountable; log?: (line: string) => void },
-): Promise<RunObservers | undefined> {
-  const port = flags.foxglove === undefined ? undefined : foxglovePort(flags.foxglove);
-  if (typeof port === "string") throw new UsageError(port);
-  if (flags.record === undefined && port === undefined && !context.serve) return undefined;
-  if (flags.record !== undefined) checkWritable(flags.record);
-  let observers: RunObservers;
-  try {
-    observers = await RunObservers.open({
-      record: flags.record,
-      foxglove: port === undefined ? undefined : { host: flags.foxgloveHost, port },
-      command: context.command,
-      coverageBins: context.coverageBins,
-      log: context.log,
-    });
-  } catch (err) {
-    if (err instanceof FoxgloveLiveError) throw new UsageError(err.message);
-    if (flags.record !== undefined && (err as NodeJS.ErrnoException).code) throw new UsageError(`cannot record to '${flags.record}': ${(err as Error).message}`);
-    throw err;
-  }
-  if (context.serve) observers.mountDashboard(context.serve);
-  return observers;
-}
-
-function checkWritable(file: string): void {
-  const dir = path.dirname(path.resolve(file));
-  if (!fs.existsSync(dir)) throw new UsageError(`cannot record to '${file}': folder '${dir}' does not exist`);
-}
-
-/** The summary line of a recording. */
-export function formatRecording(r: RecorderStats): string {
-  const mb = (r.bytes / 1e6).toFixed(2);
-  const dropped = r.dropped > 0 ? `; ${r.dropped} messages dropped (the writer fell behind)` : "";
-  const error = r.error ? `; INCOMPLETE: ${r.error}` : "";
-  return `  recording      ${r.path}: ${r.messages} messages in ${r.chunks} chunks, ${mb} MB${dropped}${error}\n`;
-}
 
 export interface CoverageCurve {
   readonly bins: number;
