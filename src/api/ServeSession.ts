@@ -12,7 +12,7 @@ import type { ControlLoop } from "../loop/ControlLoop.js";
 import { defaultSafetyConfig, JOY_SOURCE, type SafetyConfig } from "../safety/config.js";
 import type { ArbiterEvent } from "../safety/events.js";
 import { JoyTeleop, type JoyMapping } from "../safety/JoyTeleop.js";
-import type { ExtendLoop } from "../safety/loopExtension.js";
+import type { ExtendLoop } from "../loop/extension.js";
 import { SafetyLayer } from "../safety/SafetyLayer.js";
 import { ApiServer, type ApiServerOptions } from "./ApiServer.js";
 

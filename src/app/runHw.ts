@@ -12,7 +12,7 @@ import { NodeTimer, type TimerPort } from "../loop/ticks.js";
 import { MuscleBoardBridge, type LinkCounters } from "../../hardware/MuscleBoardBridge.js";
 import type { BoardEvent, HardwareEvent } from "../../hardware/events.js";
 import type { MuscleBoardBridgeOptions } from "../../hardware/options.js";
-import type { ExtendLoop } from "../safety/loopExtension.js";
+import type { ExtendLoop } from "../loop/extension.js";
 
 export interface HwRunOptions {
   readonly bridge: MuscleBoardBridgeOptions;

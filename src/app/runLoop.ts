@@ -9,7 +9,7 @@ import type { Controller } from "../core/controller.js";
 import type { ProblemEvent } from "../core/events.js";
 import { ControlLoop, type LoopMode, type LoopResult } from "../loop/ControlLoop.js";
 import type { TimerPort } from "../loop/ticks.js";
-import type { ExtendLoop } from "../safety/loopExtension.js";
+import type { ExtendLoop } from "../loop/extension.js";
 
 /** How many problems a run keeps for its summary. */
 export const KEPT_PROBLEMS = 20;

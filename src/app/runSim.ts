@@ -6,7 +6,7 @@ import type { Controller } from "../core/controller.js";
 import type { ProblemEvent } from "../core/events.js";
 import type { ControlLoop, LoopResult } from "../loop/ControlLoop.js";
 import { NodeTimer } from "../loop/ticks.js";
-import type { ExtendLoop } from "../safety/loopExtension.js";
+import type { ExtendLoop } from "../loop/extension.js";
 import { UniformNoiseController } from "../controllers/UniformNoiseController.js";
 import { DepController, type DepControllerOptions } from "../dep/DepController.js";
 import { runObservedLoop } from "./runLoop.js";

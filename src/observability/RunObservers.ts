@@ -14,7 +14,7 @@ import { JointCoverage } from "../analysis/JointCoverage.js";
 import type { RobotSpec } from "../core/spec.js";
 import { DepController } from "../dep/DepController.js";
 import type { ControlLoop } from "../loop/ControlLoop.js";
-import type { ExtendLoop, LoopContext } from "../safety/loopExtension.js";
+import type { ExtendLoop, LoopContext } from "../loop/extension.js";
 import { DashboardFeed } from "./dashboard/DashboardFeed.js";
 import { FoxgloveLive } from "./FoxgloveLive.js";
 import { LoopTopics } from "./LoopTopics.js";

@@ -5,7 +5,7 @@
 import type { Clock } from "../core/clock.js";
 import type { Controller } from "../core/controller.js";
 import type { RobotSpec } from "../core/spec.js";
-import type { ControlLoopOptions } from "../loop/ControlLoop.js";
+import type { ControlLoopOptions } from "./ControlLoop.js";
 
 export interface LoopContext {
   readonly spec: RobotSpec;
