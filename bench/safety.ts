@@ -31,7 +31,7 @@ parentPort.on("message", async (m) => {
     // Warm the client's HTTP stack first (fetch loads its implementation on first use, some
     // 20 ms): the figures are for the server's path to the muscles, not the client's start-up.
     await (await fetch(m.url + "/api/status")).arrayBuffer();
-    ws = new WebSocket(m.url.replace("http", "ws") + "/api/teleop");
+    ws = new WebSocket(m.url.replace("http", "ws") + "/api/teleop?token=" + m.token);
     ws.once("message", () => parentPort.postMessage({ kind: "connected" }));
   } else if (m.cmd === "teleop") {
     for (let k = 0; k < m.n; k++) {
@@ -129,7 +129,7 @@ export async function benchSafety(opts: { quick?: boolean } = {}): Promise<Recor
 
   try {
     await waitUntil(() => ticks > RATE_HZ / 2, "the loop to run");
-    worker.postMessage({ cmd: "connect", url: session.server.url });
+    worker.postMessage({ cmd: "connect", url: session.server.url, token: session.server.token });
     await next("connected");
 
     // Teleop latency: distinct values, so each write names its message.

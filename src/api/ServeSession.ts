@@ -42,6 +42,7 @@ export class ServeSession {
     const server = await ApiServer.start({ ...options, onStop: () => session?.stop() });
     session = new ServeSession(server, options);
     (options.out ?? ((l) => process.stdout.write(`${l}\n`)))(`serving on ${server.url}`);
+    (options.log ?? ((l) => process.stderr.write(`${l}\n`)))(`tendon: ${server.describeAccess()}`);
     return session;
   }
 

@@ -14,6 +14,7 @@ export interface ServeFlags {
   serve?: string | true;
   host: string;
   token?: string;
+  allowOrigin?: string[];
   safety?: string;
   joyMap?: string;
 }
@@ -24,6 +25,7 @@ export function addServeOptions(command: Command): Command {
     .option("--serve [port]", `serve the HTTP/WebSocket API (status, e-stop, reset, teleop) on PORT (default ${DEFAULT_SERVE_PORT}; 0 picks a free one); runs in real time, until stopped unless --duration is given`)
     .option("--host <addr>", "address the API binds to; anything but loopback needs --token", "127.0.0.1")
     .addOption(new Option("--token <token>", "token the API requires (Authorization: Bearer TOKEN)").env("TENDON_TOKEN"))
+    .option("--allow-origin <url>", "a web origin besides the server's own whose pages may command the arm (repeatable)", (v: string, all: string[] = []) => [...all, v])
     .option("--safety <file>", "arbitration and limits configuration (YAML or JSON): sources, priorities, timeouts, locks, muscle groups, safe command")
     .option("--joy-map <file>", "joystick mapping (YAML or JSON): axes and buttons to muscle groups or joints, deadman button");
 }
@@ -41,5 +43,5 @@ export async function serveSessionFromFlags(flags: ServeFlags, port: number): Pr
   const safety = flags.safety ? readSafetyConfig(flags.safety) : undefined;
   const joyMapping = flags.joyMap ? readJoyMapping(flags.joyMap) : undefined;
   const { ServeSession } = await import("../api/ServeSession.js");
-  return ServeSession.start({ host: flags.host, port, token: flags.token, safety, joyMapping });
+  return ServeSession.start({ host: flags.host, port, token: flags.token, allowedOrigins: flags.allowOrigin, safety, joyMapping });
 }

@@ -6,6 +6,8 @@
  */
 import type { Command } from "commander";
 import WebSocket from "ws";
+import { isLoopback } from "../api/ApiServer.js";
+import { readRunToken } from "../api/runToken.js";
 import { DEFAULT_SERVE_PORT } from "./serveFlags.js";
 import { KEY_HELP, KeyboardTeleop, splitKeys } from "../teleop/KeyboardTeleop.js";
 import { UsageError } from "./errors.js";
@@ -38,13 +40,14 @@ async function keyboardTeleop(flags: TeleopFlags): Promise<void> {
   } catch {
     throw new UsageError(`--url must be a URL like http://127.0.0.1:${DEFAULT_SERVE_PORT}, got '${flags.url}'`);
   }
-  const token = flags.token ?? process.env.TENDON_TOKEN;
+  // Without one given, the token a server on this machine wrote for this user (src/api/runToken.ts).
+  const token = flags.token ?? process.env.TENDON_TOKEN ?? (isLoopback(base.hostname.replace(/^\[|\]$/g, "")) ? readRunToken(Number(base.port || 80)) : undefined);
   const wsUrl = new URL("/api/teleop", base);
   wsUrl.protocol = base.protocol === "https:" ? "wss:" : "ws:";
   const ws = new WebSocket(wsUrl, token ? { headers: { authorization: `Bearer ${token}` } } : {});
   const hello = await new Promise<Record<string, any>>((resolve, reject) => {
     ws.once("message", (d) => resolve(JSON.parse(String(d))));
-    ws.once("unexpected-response", (_req, res) => reject(new Error(`${wsUrl.href}: HTTP ${res.statusCode}${res.statusCode === 401 ? " (give --token)" : ""}`)));
+    ws.once("unexpected-response", (_req, res) => reject(new Error(`${wsUrl.href}: HTTP ${res.statusCode}${res.statusCode === 401 ? " (give --token: the run prints its token at start)" : res.statusCode === 403 ? " (refused: wrong Host or Origin)" : ""}`)));
     ws.once("error", (err) => reject(new Error(`cannot reach the pipeline at ${base.href}: ${(err as NodeJS.ErrnoException).code ?? err.message}`)));
   });
   if (!hello.ready) throw new Error("the pipeline is not running yet; try again in a moment");

@@ -30,7 +30,9 @@ describe("safety end to end: tendon sim --serve through the HTTP API and the Web
   const periodSec = 0.02; // the built-in arm's default: 50 Hz
 
   const status = async (): Promise<Status> => (await (await fetch(`${url}/api/status`)).json()) as Status;
-  const post = async (path: string): Promise<Record<string, any>> => (await (await fetch(`${url}${path}`, { method: "POST" })).json()) as Record<string, any>;
+  // Releasing the e-stop moves the arm again: it needs the run's token; e-stop and stop do not.
+  const post = async (path: string): Promise<Record<string, any>> =>
+    (await (await fetch(`${url}${path}`, { method: "POST", headers: path === "/api/reset" ? { authorization: `Bearer ${session.server.token}` } : {} })).json()) as Record<string, any>;
 
   before(async () => {
     session = await ServeSession.start({ port: 0, out: (l) => (url = l.replace("serving on ", "")), log: () => undefined });
@@ -64,7 +66,7 @@ describe("safety end to end: tendon sim --serve through the HTTP API and the Web
   });
 
   it("teleop takes the elbow over the WebSocket while DEP keeps the rest; after its timeout DEP resumes within the rate limit", async () => {
-    const ws = new WebSocket(`${url.replace("http", "ws")}/api/teleop`);
+    const ws = new WebSocket(`${url.replace("http", "ws")}/api/teleop?token=${session.server.token}`);
     const hello = await new Promise<Record<string, any>>((resolve, reject) => {
       ws.once("message", (d) => resolve(JSON.parse(String(d))));
       ws.once("error", reject);
@@ -104,7 +106,7 @@ describe("safety end to end: tendon sim --serve through the HTTP API and the Web
   });
 
   it("heartbeats keep teleop's group; closing the connection hands it back at once", async () => {
-    const ws = new WebSocket(`${url.replace("http", "ws")}/api/teleop`);
+    const ws = new WebSocket(`${url.replace("http", "ws")}/api/teleop?token=${session.server.token}`);
     await new Promise((resolve) => ws.once("open", resolve));
     ws.send(JSON.stringify({ type: "command", group: "shoulder", effort: 0.5 }));
     await waitFor(async () => (await status()).owners.shoulder === "teleop", "teleop to own the shoulder");
@@ -136,7 +138,7 @@ describe("safety end to end: tendon sim --serve through the HTTP API and the Web
     assert.equal(first.t, s.estop.appliedSec);
     assert.deepEqual(first.values, [0, 0, 0, 0, 0, 0]);
     // Latched: teleop cannot move anything, and stays latched.
-    const ws = new WebSocket(`${url.replace("http", "ws")}/api/teleop`);
+    const ws = new WebSocket(`${url.replace("http", "ws")}/api/teleop?token=${session.server.token}`);
     await new Promise((resolve) => ws.once("open", resolve));
     ws.send(JSON.stringify({ type: "command", group: "elbow", values: [1, 0] }));
     const ticks = (await status()).loop.ticks;
@@ -154,7 +156,7 @@ describe("safety end to end: tendon sim --serve through the HTTP API and the Web
   it("answers unknown endpoints and wrong methods with 404 and 405, and refuses bad teleop messages with a reason", async () => {
     assert.equal((await fetch(`${url}/api/nothing`)).status, 404);
     assert.equal((await fetch(`${url}/api/estop`)).status, 405);
-    const ws = new WebSocket(`${url.replace("http", "ws")}/api/teleop`);
+    const ws = new WebSocket(`${url.replace("http", "ws")}/api/teleop?token=${session.server.token}`);
     const messages: Record<string, any>[] = [];
     ws.on("message", (d) => messages.push(JSON.parse(String(d))));
     await new Promise((resolve) => ws.once("open", resolve));
