@@ -3,6 +3,7 @@
  * (ports, command mode and range, calibration, gains, joint names and ranges, timing), checked
  * with zod so that a mistake gives one line naming the field.
  */
+import { UserError } from "../src/core/errors.js";
 import { z } from "zod";
 import { COMMAND_MODES, type MuscleBoardBridgeOptions } from "./options.js";
 
@@ -73,7 +74,7 @@ export const hardwareConfigSchema = z.strictObject({
 
 export type HardwareConfigFile = z.infer<typeof hardwareConfigSchema>;
 
-export class HardwareConfigError extends Error {
+export class HardwareConfigError extends UserError {
   override name = "HardwareConfigError";
 }
 

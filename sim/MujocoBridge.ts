@@ -10,6 +10,7 @@
  * as detached (length 0); every value leaves the bridge copied into the caller's frame. The model
  * and data objects are deleted in `shutdown()`.
  */
+import { UserError } from "../src/core/errors.js";
 import { assertTransition, type SteppableBridge } from "../src/core/bridge.js";
 import type { LifecycleState } from "../src/core/events.js";
 import type { MuscleCommand, SensorFrame } from "../src/core/frames.js";
@@ -36,7 +37,7 @@ export interface MujocoBridgeOptions {
 }
 
 /** A bridge option that cannot work with the model (rate, frame skip, keyframe): the user's to fix. */
-export class SimOptionError extends RangeError {
+export class SimOptionError extends UserError {
   override name = "SimOptionError";
 }
 

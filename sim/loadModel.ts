@@ -6,6 +6,7 @@
  * scanning the XML; a file that the scan missed is copied when MuJoCo reports it missing, and the
  * load is tried again.
  */
+import { UserError } from "../src/core/errors.js";
 import fs from "node:fs";
 import path from "node:path";
 import type { MjModel, Mujoco } from "./mujocoModule.js";
@@ -13,7 +14,7 @@ import { BUILTIN_MODELS, builtinModelDir, describeSource, type ModelSource } fro
 
 const MOUNT = "/tendon_host";
 
-export class ModelLoadError extends Error {
+export class ModelLoadError extends UserError {
   override name = "ModelLoadError";
   constructor(
     readonly file: string,

@@ -3,6 +3,7 @@
  * model file (MyoSuite's layout, with `<include>` files and meshes beside it), or an XML string.
  * Resolution touches the file system; loading into MuJoCo happens in `loadModel.ts`.
  */
+import { UserError } from "../src/core/errors.js";
 import fs from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
@@ -33,7 +34,7 @@ export function builtinModelDir(): string {
   throw new Error(`built-in models not found (looked in ${candidates.join(", ")}); reinstall tendon`);
 }
 
-export class ModelSourceError extends Error {
+export class ModelSourceError extends UserError {
   override name = "ModelSourceError";
 }
 

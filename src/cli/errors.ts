@@ -1,14 +1,12 @@
 /**
  * Errors meant for a person at a terminal: one line that says what was wrong and what to do,
- * printed without a stack trace, and a non-zero exit code.
+ * printed without a stack trace, and a non-zero exit code. `UsageError` is the command line's
+ * own (a flag, a combination of flags); modules throw their own subclasses of `UserError`.
  */
-export class UsageError extends Error {
+import { UserError } from "../core/errors.js";
+
+export { UserError };
+
+export class UsageError extends UserError {
   override name = "UsageError";
-  /** Exit code: 2 for bad usage (flags, files), 1 for a failed run. */
-  constructor(
-    message: string,
-    readonly exitCode = 2,
-  ) {
-    super(message);
-  }
 }

@@ -33,25 +33,6 @@ interface NodeFlags extends Partial<ObserveFlags> {
   duration?: number;
 }
 
-/** Splits `--ros-args ...` (up to a lone `--`, as rcl reads it) off a command line. */
-export function splitRosArgs(argv: readonly string[]): { args: string[]; rosArgs: string[] } {
-  const args: string[] = [];
-  const rosArgs: string[] = [];
-  let inRos = false;
-  for (const a of argv) {
-    if (a === "--ros-args") {
-      inRos = true;
-      continue;
-    }
-    if (inRos && a === "--") {
-      inRos = false;
-      continue;
-    }
-    (inRos ? rosArgs : args).push(a);
-  }
-  return { args, rosArgs };
-}
-
 /** Parameter values the flags set, per node. */
 export function flagParameters(flags: Pick<NodeFlags, "model" | "rate" | "port" | "seed" | "lockstep">): Map<NodeName, Record<string, unknown>> {
   const sim: Record<string, unknown> = {};
@@ -143,8 +124,8 @@ function defineNodeCommand(parent: Command, action: (plan: NodeRunPlan) => Promi
     });
 }
 
-export function registerNodeCommand(program: Command, rosArgs: readonly string[] = []): void {
-  defineNodeCommand(program, (plan) => runNodeCommand(plan, rosArgs));
+export function registerNodeCommand(program: Command, context: { readonly rosArgs: readonly string[] } = { rosArgs: [] }): void {
+  defineNodeCommand(program, (plan) => runNodeCommand(plan, context.rosArgs));
 }
 
 /**

@@ -6,3 +6,4 @@ export * from "./controller.js";
 export * from "./clock.js";
 export * from "./rng.js";
 export * from "./Histogram.js";
+export * from "./errors.js";

@@ -7,6 +7,7 @@
  * config can be used as is. Resolution order: defaults, then the preset, then the overrides
  * (the reference also applies an experiment's `DEP` block over its packaged defaults).
  */
+import { UserError } from "../core/errors.js";
 import { z } from "zod";
 
 export const DEP_NORMALIZATIONS = ["independent", "global", "none"] as const;
@@ -205,7 +206,7 @@ const PRESET_OVERRIDES: Readonly<Record<DepPresetName, Partial<DepParams>>> = {
 };
 
 /** Thrown for invalid parameters; `issues` holds one line per problem. */
-export class DepParamsError extends Error {
+export class DepParamsError extends UserError {
   readonly issues: readonly string[];
   constructor(issues: readonly string[], context: string) {
     super(

@@ -8,11 +8,12 @@
  * `final_C_norm`, ...) can be replayed as is. This module never touches the file system: the
  * caller reads the file and hands the text to `parseReplayFile`.
  */
+import { UserError } from "../core/errors.js";
 import { Dep } from "./Dep.js";
 import { type DepParams, resolveDepParams, showValue } from "./params.js";
 
 /** A replay input that cannot be used; the message says where and what was expected. */
-export class ReplayInputError extends Error {
+export class ReplayInputError extends UserError {
   constructor(message: string) {
     super(message);
     this.name = "ReplayInputError";

@@ -7,6 +7,7 @@
  * (DEP + arbitration + limits), teleop (joystick), learner (records transitions). Subscribers
  * start before the bridges, so that the first readings find their controller.
  */
+import { UserError } from "../core/errors.js";
 import fs from "node:fs";
 import type { Bridge } from "../core/bridge.js";
 import type { CommandModeName } from "../../hardware/options.js";
@@ -127,7 +128,7 @@ export class NodeSet {
   }
 }
 
-export class NodeSetError extends Error {
+export class NodeSetError extends UserError {
   override name = "NodeSetError";
 }
 

@@ -35,6 +35,7 @@
  *
  * `update` is synchronous and allocates nothing except on a switch (its event).
  */
+import { UserError } from "../core/errors.js";
 import { Subject, type Observable } from "rxjs";
 import type { Clock } from "../core/clock.js";
 import type { RobotSpec } from "../core/spec.js";
@@ -75,7 +76,7 @@ export interface ArbiterOptions {
   readonly clock?: Clock;
 }
 
-export class ArbiterConfigError extends Error {
+export class ArbiterConfigError extends UserError {
   override name = "ArbiterConfigError";
 }
 

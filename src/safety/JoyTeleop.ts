@@ -28,6 +28,7 @@
  * is up, and one zero-effort command is sent when it is released; the source then expires after
  * its timeout and the next priority (DEP) takes the groups back, ramping.
  */
+import { UserError } from "../core/errors.js";
 import fs from "node:fs";
 import { parse as parseYaml } from "yaml";
 import { z } from "zod";
@@ -35,7 +36,7 @@ import type { RobotSpec } from "../core/spec.js";
 import type { Arbiter } from "./Arbiter.js";
 import type { MuscleGroups } from "./MuscleGroups.js";
 
-export class JoyMappingError extends Error {
+export class JoyMappingError extends UserError {
   override name = "JoyMappingError";
 }
 

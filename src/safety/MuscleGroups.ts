@@ -11,11 +11,12 @@
  * - "all": one group "all";
  * - an object { group: [muscle names] }: muscles left out get a group of their own.
  */
+import { UserError } from "../core/errors.js";
 import type { RobotSpec } from "../core/spec.js";
 
 export type MuscleGroupsConfig = "auto" | "per_muscle" | "all" | Readonly<Record<string, readonly string[]>>;
 
-export class MuscleGroupsError extends Error {
+export class MuscleGroupsError extends UserError {
   override name = "MuscleGroupsError";
 }
 

@@ -20,6 +20,7 @@
  *   max: [1, 1, 1, 1, 1, 1]
  * ```
  */
+import { UserError } from "../core/errors.js";
 import fs from "node:fs";
 import { parse as parseYaml } from "yaml";
 import { z } from "zod";
@@ -27,7 +28,7 @@ import type { CommandLimitsOptions } from "../loop/CommandLimits.js";
 import type { LockConfig, SafeMode, SourceConfig } from "./Arbiter.js";
 import type { MuscleGroupsConfig } from "./MuscleGroups.js";
 
-export class SafetyConfigError extends Error {
+export class SafetyConfigError extends UserError {
   override name = "SafetyConfigError";
 }
 

@@ -12,6 +12,7 @@
  * ROS SetParametersResult) and queues an accepted change; the node calls `applyPending()` at a
  * tick boundary, so that a tick never sees half of a change.
  */
+import { UserError } from "../core/errors.js";
 import { Subject, type Observable } from "rxjs";
 import { z } from "zod";
 
@@ -46,7 +47,7 @@ export interface SetParametersResult {
 export type ParameterCheck<S extends ParameterSpecs> = (next: Readonly<ParameterValues<S>>) => string | undefined;
 
 /** Invalid parameters at start-up: every problem, one per line. */
-export class ParameterError extends Error {
+export class ParameterError extends UserError {
   override name = "ParameterError";
   constructor(
     readonly node: string,

@@ -15,13 +15,14 @@
  * Integers are kept apart from doubles (as bigint, as rcl and rclnodejs do), so a value's ROS
  * type is known; parameter declarations accept an integer for a double parameter.
  */
+import { UserError } from "../core/errors.js";
 import fs from "node:fs";
 import { parseDocument } from "yaml";
 
 /** Parameter values per node name, as written in the file (wildcard sections kept under "/**"). */
 export type ParamsFile = ReadonlyMap<string, Readonly<Record<string, unknown>>>;
 
-export class ParamsFileError extends Error {
+export class ParamsFileError extends UserError {
   override name = "ParamsFileError";
 }
 
