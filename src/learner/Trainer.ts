@@ -85,6 +85,9 @@ export class Trainer {
     const policy = (out: Float64Array): void => {
       agent.step(observations, out);
     };
+    const policyWithNoise = (noise: Float64Array, out: Float64Array): void => {
+      agent.stepWithNoise(observations, noise, out);
+    };
     let start = envs.start();
     observations.set(start.observations);
     const muscleStates = start.muscleStates;
@@ -102,7 +105,7 @@ export class Trainer {
 
     while (st.steps < options.steps) {
       const greedyEpisode = Number.isFinite(options.testEpisodeEvery) && st.episodes % options.testEpisodeEvery === 0;
-      const who = exploration.act({ observations, muscleStates, steps: st.steps, greedyEpisode, policy }, actions);
+      const who = exploration.act({ observations, muscleStates, steps: st.steps, greedyEpisode, policy, policyWithNoise }, actions);
       const r = envs.step(actions);
       if (exploration.learns) agent.observe(observations, actions, r.nextObservations, r.rewards, r.resets, r.terminations, st.steps);
       observations.set(r.observations);

@@ -48,6 +48,8 @@ export interface LearnConfig {
   readonly epochSteps: number;
   readonly testEpisodes: number;
   readonly task: ReachTaskOptions;
+  /** Correlation time of the "rl-ou" exploration noise, in environment steps. */
+  readonly ouCorrelationSteps: number;
 }
 
 /**
@@ -78,6 +80,7 @@ export const LEARN_DEFAULTS: LearnConfig = Object.freeze({
   epochSteps: 2_500,
   testEpisodes: 20,
   task: {},
+  ouCorrelationSteps: 10,
 });
 
 export interface LearnOptions extends Partial<LearnConfig> {
@@ -154,6 +157,7 @@ export async function runLearn(options: LearnOptions = {}): Promise<LearnResult>
       envs: envs.count,
       preTrainingSteps: config.stepsBeforeBatches,
       seed: config.seed,
+      ouCorrelationSteps: config.ouCorrelationSteps,
     });
     let trainerState: TrainerState | undefined;
     if (resumed) {

@@ -16,7 +16,7 @@ function drive(exploration: Exploration, dep: Dep, steps: number, greedy: (t: nu
   for (let t = 0; t < steps; t++) {
     for (let i = 0; i < states.length; i++) states[i] = Math.sin(0.1 * t + i) + 0.1 * rng.normal();
     const before = dep.t;
-    who.push(exploration.act({ observations: new Float64Array(1), muscleStates: states, steps: t, greedyEpisode: greedy(t), policy: (o) => o.fill(0.5) }, out));
+    who.push(exploration.act({ observations: new Float64Array(1), muscleStates: states, steps: t, greedyEpisode: greedy(t), policy: (o) => o.fill(0.5), policyWithNoise: (_n, o) => o.fill(0.5) }, out));
     depSteps.push(dep.t - before);
   }
   return { who, depSteps };

@@ -114,6 +114,18 @@ export class Mpo {
     return out;
   }
 
+  /** Actions mean + std·noise for every worker, with the caller's standard-normal `noise` (W x A). */
+  stepWithNoise(observations: ArrayLike<number>, noise: ArrayLike<number>, out: Float64Array): Float64Array {
+    const { observationSize: O, actionSize: A, workers } = this.spaces;
+    const policy = this.policy;
+    for (let w = 0; w < workers; w++) {
+      policy.mean(observations, out, w * O, w * A);
+      const std = policy.lastStd;
+      for (let j = 0; j < A; j++) out[w * A + j] += std[j] * noise[w * A + j];
+    }
+    return out;
+  }
+
   /** Greedy actions (the policy's mean) for every worker. */
   testStep(observations: ArrayLike<number>, out: Float64Array): Float64Array {
     const { observationSize: O, actionSize: A, workers } = this.spaces;

@@ -7,7 +7,7 @@
  */
 import type { Dep } from "../../dep/Dep.js";
 
-export const EXPLORATION_MODES = ["dep-rl", "rl", "init-explore", "det-switch", "dep"] as const;
+export const EXPLORATION_MODES = ["dep-rl", "rl", "rl-ou", "init-explore", "det-switch", "dep"] as const;
 export type ExplorationMode = (typeof EXPLORATION_MODES)[number];
 
 /** Who produced the actions of a step. */
@@ -24,6 +24,8 @@ export interface StepContext {
   readonly greedyEpisode: boolean;
   /** Writes the policy's exploration actions (sampled) into `out`. */
   readonly policy: (out: Float64Array) => void;
+  /** Writes the policy's mean + std·noise into `out`; `noise` is E x A, standard normal per entry (colored-noise exploration). */
+  readonly policyWithNoise: (noise: Float64Array, out: Float64Array) => void;
 }
 
 export interface Exploration {

@@ -6,11 +6,15 @@ import { DetSwitchDep } from "./DetSwitchDep.js";
 import type { Exploration, ExplorationMode } from "./Exploration.js";
 import { InitExploreDep } from "./InitExploreDep.js";
 import { NoDep } from "./NoDep.js";
+import { OuNoise } from "./OuNoise.js";
 import { PureDep } from "./PureDep.js";
 import { StochSwitchDep } from "./StochSwitchDep.js";
 
 /** Switch parameters used when the DEP preset has none (the DEP-RL paper's reacher values). */
 export const DEFAULT_SWITCH = Object.freeze({ intervention_proba: 0.01, intervention_length: 20, test_episode_every: 3, rl_length: 100 });
+
+/** Correlation time of the OU exploration noise, in steps, when the parameters name none. */
+export const DEFAULT_OU_CORRELATION_STEPS = 10;
 
 export interface ExplorationSetup {
   readonly mode: ExplorationMode;
@@ -21,6 +25,8 @@ export interface ExplorationSetup {
   /** DEP alone acts up to this many steps (the replay's steps before batches). */
   readonly preTrainingSteps: number;
   readonly seed: number;
+  /** Correlation time of the "rl-ou" noise, in environment steps. */
+  readonly ouCorrelationSteps?: number;
 }
 
 export interface BuiltExploration {
@@ -33,6 +39,10 @@ export interface BuiltExploration {
 export function createExploration(setup: ExplorationSetup): BuiltExploration {
   const p = setup.depParams;
   if (setup.mode === "rl") return { exploration: new NoDep(), dep: undefined, testEpisodeEvery: Infinity };
+  if (setup.mode === "rl-ou") {
+    const tau = setup.ouCorrelationSteps ?? DEFAULT_OU_CORRELATION_STEPS;
+    return { exploration: new OuNoise(setup.envs * setup.muscles, tau, new Rng(setup.seed + 13)), dep: undefined, testEpisodeEvery: Infinity };
+  }
   const dep = new Dep(p, setup.muscles, setup.envs);
   const proba = p.intervention_proba ?? DEFAULT_SWITCH.intervention_proba;
   const length = p.intervention_length ?? DEFAULT_SWITCH.intervention_length;

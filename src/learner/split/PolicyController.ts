@@ -83,6 +83,14 @@ export class PolicyController implements Controller {
     else if (this.#options.mode === "greedy") p.mean(this.#obs, out);
     else p.sample(this.#obs, this.#rng, out);
   };
+  #policyWithNoise = (noise: Float64Array, out: Float64Array): void => {
+    const p = this.#active;
+    if (!p) return void out.fill(0);
+    p.mean(this.#obs, out);
+    if (this.#options.mode === "greedy") return;
+    const std = p.lastStd;
+    for (let j = 0; j < out.length; j++) out[j] += std[j] * noise[j];
+  };
 
   constructor(options: PolicyControllerOptions) {
     this.#options = options;
@@ -168,7 +176,7 @@ export class PolicyController implements Controller {
     }
     this.#depInput!.normalize(frame.muscleLengthM, frame.muscleForceN, this.#muscleStates);
     this.#exploration!.act(
-      { observations: this.#obs, muscleStates: this.#muscleStates, steps: this.#ticks, greedyEpisode: this.#options.mode === "greedy", policy: this.#policy },
+      { observations: this.#obs, muscleStates: this.#muscleStates, steps: this.#ticks, greedyEpisode: this.#options.mode === "greedy", policy: this.#policy, policyWithNoise: this.#policyWithNoise },
       this.#action,
     );
     const y = this.#clipped;
