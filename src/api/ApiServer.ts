@@ -12,6 +12,19 @@
  * WebSocket) is required when one is set, and one must be set to bind any other address: the
  * server refuses to start on a non-loopback address without it.
  *
+ * No web page from elsewhere may command the arm (cross-site request forgery, WebSocket hijacking,
+ * DNS rebinding), whatever the browser it runs in can reach:
+ * - Host: every request must name this server (on loopback: 127.0.0.1, localhost or [::1] with
+ *   its port); a page served under another name that resolves here (DNS rebinding) is refused.
+ * - Origin: a request that changes anything (every POST, every WebSocket upgrade) carrying an
+ *   Origin must come from this server's own origin or one of `allowedOrigins`. Programs that send
+ *   no Origin (curl, `tendon teleop`) are not browsers and pass this check.
+ * - Credentials: without a configured token the server makes one per run (`token`), and what
+ *   moves the arm (POST /api/reset, the teleop WebSocket) needs it or the session cookie that
+ *   this server sets on a page navigated to directly (the dashboard). Status, e-stop and stop stay
+ *   open on loopback: they only read, or make the arm safe. With a configured token, everything
+ *   needs the token or the cookie.
+ *
  * The server may start before the pipeline exists (to print its address at once): until
  * `attach()`, status answers 503 {"ready": false} and commands are refused.
  *
@@ -20,7 +33,7 @@
  * takes the groups back, ramping. A connection that closes releases its groups at once.
  */
 import { UserError } from "../core/errors.js";
-import { timingSafeEqual } from "node:crypto";
+import { randomBytes, timingSafeEqual } from "node:crypto";
 import http from "node:http";
 import type { AddressInfo } from "node:net";
 import type { Subscription } from "rxjs";
@@ -29,6 +42,7 @@ import { TELEOP_SOURCE } from "../safety/config.js";
 import type { ArbiterEvent } from "../safety/events.js";
 import { groupEffortCommand, type JoyTeleop } from "../safety/JoyTeleop.js";
 import type { SafetyLayer } from "../safety/SafetyLayer.js";
+import { removeRunToken, writeRunToken } from "./runToken.js";
 
 export class ApiServerError extends UserError {
   override name = "ApiServerError";
@@ -43,6 +57,13 @@ export interface ApiServerOptions {
   readonly token?: string;
   /** POST /api/stop: end the run. Without it, the endpoint answers 404. */
   readonly onStop?: () => void;
+  /**
+   * Origins besides the server's own whose pages may command it (`http://lab-pc:8080`): a page
+   * of yours served elsewhere. Default none.
+   */
+  readonly allowedOrigins?: readonly string[];
+  /** Without `token`: write the per-run token to a private file (see runToken.ts). Default true. */
+  readonly publishToken?: boolean;
 }
 
 /** What the pipeline gives the API. */
@@ -83,12 +104,39 @@ export function isLoopback(host: string): boolean {
   return LOOPBACK.test(host);
 }
 
+const WILDCARD = new Set(["0.0.0.0", "::", "[::]", ""]);
+
+/** `origin` as a browser writes it (scheme://host[:port]), or a usage error's message. */
+export function normalizeOrigin(origin: string): string | { error: string } {
+  let u: URL;
+  try {
+    u = new URL(origin);
+  } catch {
+    return { error: `an allowed origin is a URL like http://lab-pc:8080, got '${origin}'` };
+  }
+  if (u.protocol !== "http:" && u.protocol !== "https:") return { error: `an allowed origin is http:// or https://, got '${origin}'` };
+  return u.origin;
+}
+
+/** Why a request was refused: HTTP status and a one-line reason. */
+interface Refusal {
+  readonly code: 401 | 403;
+  readonly message: string;
+}
+
 export class ApiServer {
   readonly host: string;
   readonly port: number;
   readonly #server: http.Server;
   readonly #wss: WebSocketServer;
-  readonly #token: Buffer | undefined;
+  readonly #token: Buffer;
+  /** The token was given (`--token`): every endpoint needs it. Otherwise it is this run's own. */
+  readonly #tokenConfigured: boolean;
+  readonly #session: Buffer;
+  readonly #cookieName: string;
+  readonly #allowedHosts: Set<string> | undefined;
+  readonly #allowedOrigins: Set<string>;
+  readonly #tokenFile: string | undefined;
   readonly #onStop: (() => void) | undefined;
   readonly #recent: ArbiterEvent[] = [];
   readonly #mounts: MountedHandler[] = [];
@@ -101,8 +149,38 @@ export class ApiServer {
     this.#wss = wss;
     this.host = host;
     this.port = port;
-    this.#token = options.token ? Buffer.from(options.token) : undefined;
+    this.#tokenConfigured = Boolean(options.token);
+    const token = options.token || randomBytes(18).toString("base64url");
+    this.#token = Buffer.from(token);
+    this.#session = Buffer.from(randomBytes(18).toString("base64url"));
+    // Cookies are scoped by host, not port: one name per port keeps two servers apart.
+    this.#cookieName = `tendon_session_${port}`;
+    this.#allowedHosts = allowedHosts(host, port);
+    this.#allowedOrigins = new Set<string>();
+    for (const o of options.allowedOrigins ?? []) {
+      const n = normalizeOrigin(o);
+      if (typeof n !== "string") throw new ApiServerError(n.error);
+      this.#allowedOrigins.add(n);
+    }
+    this.#tokenFile = !this.#tokenConfigured && options.publishToken !== false ? writeRunToken(port, token) : undefined;
     this.#onStop = options.onStop;
+  }
+
+  /** The token: the configured one, or this run's own (what moves the arm needs it, or the session cookie). */
+  get token(): string {
+    return this.#token.toString();
+  }
+
+  /** The private file holding this run's own token, where one was written. */
+  get tokenFile(): string | undefined {
+    return this.#tokenFile;
+  }
+
+  /** One line for the person who started the run: what the API needs from a client. */
+  describeAccess(): string {
+    if (this.#tokenConfigured) return `the API needs the token for every request; open ${this.url}/dashboard/?token=TOKEN`;
+    const where = this.#tokenFile ? ` (also in ${this.#tokenFile}, which tendon teleop reads)` : "";
+    return `dashboard ${this.url}/dashboard/; reset and teleop need this run's token ${this.token}${where}; web pages from other origins are refused`;
   }
 
   /** Starts listening. Throws `ApiServerError` for a non-loopback host without a token, or a port in use. */
@@ -110,6 +188,10 @@ export class ApiServer {
     const host = options.host ?? "127.0.0.1";
     if (!isLoopback(host) && !options.token) {
       throw new ApiServerError(`refusing to serve on ${host} without a token: anyone who can reach it could drive the arm; give --token (or TENDON_TOKEN), or bind 127.0.0.1`);
+    }
+    for (const o of options.allowedOrigins ?? []) {
+      const n = normalizeOrigin(o);
+      if (typeof n !== "string") throw new ApiServerError(n.error);
     }
     const server = http.createServer();
     const wss = new WebSocketServer({ noServer: true, maxPayload: 64 * 1024 });
@@ -154,6 +236,7 @@ export class ApiServer {
     if (this.#closed) return;
     this.#closed = true;
     this.#events?.unsubscribe();
+    if (this.#tokenFile) removeRunToken(this.#tokenFile, this.token);
     for (const client of this.#wss.clients) client.terminate();
     this.#wss.close();
     this.#server.closeAllConnections();
@@ -180,12 +263,49 @@ export class ApiServer {
     };
   }
 
-  #authorized(req: http.IncomingMessage, url: URL): boolean {
-    if (!this.#token) return true;
+  /** The request carries the token (header or ?token=) or this run's session cookie. */
+  #credentialed(req: http.IncomingMessage, url: URL): boolean {
     const header = req.headers.authorization;
-    const given = header?.startsWith("Bearer ") ? header.slice(7) : (url.searchParams.get("token") ?? "");
-    const b = Buffer.from(given);
-    return b.length === this.#token.length && timingSafeEqual(b, this.#token);
+    const given = header?.startsWith("Bearer ") ? header.slice(7) : url.searchParams.get("token");
+    if (given !== null && given !== undefined && equalSecret(Buffer.from(given), this.#token)) return true;
+    const cookie = readCookie(req.headers.cookie, this.#cookieName);
+    return cookie !== undefined && equalSecret(Buffer.from(cookie), this.#session);
+  }
+
+  /** Host and Origin checks: undefined when the request may come from where it comes from. */
+  #whereFrom(req: http.IncomingMessage, changes: boolean): Refusal | undefined {
+    const host = req.headers.host;
+    if (host !== undefined && this.#allowedHosts && !this.#allowedHosts.has(host.toLowerCase())) {
+      return { code: 403, message: `Host '${host}' is not this server (${this.url}): requests under another name are refused (DNS rebinding)` };
+    }
+    const origin = req.headers.origin;
+    if (!changes || origin === undefined) return undefined;
+    if (host !== undefined && (origin === `http://${host}` || origin === `https://${host}`)) return undefined;
+    if (this.#allowedOrigins.has(origin)) return undefined;
+    return { code: 403, message: `a page from ${origin} may not command this arm: only the server's own pages (and --allow-origin) may` };
+  }
+
+  /** Whether what moves the arm is allowed: the token or the session cookie. */
+  #mayMove(req: http.IncomingMessage, url: URL): Refusal | undefined {
+    if (this.#credentialed(req, url)) return undefined;
+    if (this.#tokenConfigured) return { code: 401, message: "a valid token is required (Authorization: Bearer TOKEN)" };
+    return {
+      code: 401,
+      message: `this needs the run's token (printed at start${this.#tokenFile ? `, in ${this.#tokenFile}` : ""}; Authorization: Bearer TOKEN) or the dashboard's session`,
+    };
+  }
+
+  /** A page navigated to directly on this server (the dashboard) gets the session cookie. */
+  #issueSession(req: http.IncomingMessage, res: http.ServerResponse, url: URL): void {
+    if (req.method !== "GET" || !this.#credentialedOrOpen(req, url)) return;
+    const site = req.headers["sec-fetch-site"];
+    const dest = req.headers["sec-fetch-dest"];
+    if (dest !== "document" || (site !== "none" && site !== "same-origin")) return;
+    res.setHeader("set-cookie", `${this.#cookieName}=${this.#session.toString()}; Path=/; HttpOnly; SameSite=Strict`);
+  }
+
+  #credentialedOrOpen(req: http.IncomingMessage, url: URL): boolean {
+    return !this.#tokenConfigured || this.#credentialed(req, url);
   }
 
   #request(req: http.IncomingMessage, res: http.ServerResponse): void {
@@ -195,9 +315,15 @@ export class ApiServer {
       res.writeHead(code, { "content-type": "application/json", "cache-control": "no-store" });
       res.end(`${text}\n`);
     };
-    const authorized = this.#authorized(req, url);
+    const changes = req.method !== "GET" && req.method !== "HEAD" && req.method !== "OPTIONS";
+    const from = this.#whereFrom(req, changes);
+    if (from) return send(from.code, { error: from.message });
+    const authorized = this.#credentialedOrOpen(req, url);
     // Extra routes (the dashboard) outside /api/; they decide what needs the token themselves.
-    if (!url.pathname.startsWith("/api/")) for (const handler of this.#mounts) if (handler(req, res, url, authorized)) return;
+    if (!url.pathname.startsWith("/api/")) {
+      this.#issueSession(req, res, url);
+      for (const handler of this.#mounts) if (handler(req, res, url, authorized)) return;
+    }
     if (!authorized) return send(401, { error: "a valid token is required (Authorization: Bearer TOKEN)" });
     const route = `${req.method} ${url.pathname}`;
     if (route === "GET /api/status") {
@@ -224,17 +350,23 @@ export class ApiServer {
       const latchedNow = arbiter.estop("api", reason);
       return send(200, { latchedNow, estop: arbiter.estopState });
     }
+    // Releasing the e-stop lets the arm move again.
+    const refused = this.#mayMove(req, url);
+    if (refused) return send(refused.code, { error: refused.message });
     const released = arbiter.reset("api");
     return send(200, { released, estop: arbiter.estopState });
   }
 
   #upgrade(req: http.IncomingMessage, socket: import("node:stream").Duplex, head: Buffer): void {
     const url = new URL(req.url ?? "/", "http://localhost");
-    const refuse = (code: number, text: string): void => {
-      socket.end(`HTTP/1.1 ${code} ${text}\r\nconnection: close\r\ncontent-length: 0\r\n\r\n`);
+    const refuse = (code: number, text: string, reason?: string): void => {
+      const body = reason ? `${reason}\n` : "";
+      socket.end(`HTTP/1.1 ${code} ${text}\r\nconnection: close\r\ncontent-type: text/plain\r\ncontent-length: ${Buffer.byteLength(body)}\r\n\r\n${body}`);
     };
     if (url.pathname !== "/api/teleop") return refuse(404, "Not Found");
-    if (!this.#authorized(req, url)) return refuse(401, "Unauthorized");
+    // Browsers send an Origin with every WebSocket handshake, and no preflight protects it.
+    const refusal = this.#whereFrom(req, true) ?? this.#mayMove(req, url);
+    if (refusal) return refuse(refusal.code, refusal.code === 401 ? "Unauthorized" : "Forbidden", refusal.message);
     this.#wss.handleUpgrade(req, socket, head, (ws) => this.#connection(ws));
   }
 
@@ -343,4 +475,30 @@ export class ApiServer {
 
 function numberOrNaN(v: unknown): number {
   return typeof v === "number" ? v : Number.NaN;
+}
+
+/** Host header values that name a server bound to `host`:`port`; undefined (any) for a wildcard bind, which needs a token anyway. */
+function allowedHosts(host: string, port: number): Set<string> | undefined {
+  if (WILDCARD.has(host)) return undefined;
+  const names = new Set<string>([host.includes(":") ? `[${host}]` : host]);
+  if (isLoopback(host)) for (const n of ["127.0.0.1", "localhost", "[::1]"]) names.add(n);
+  const hosts = new Set<string>();
+  for (const n of names) {
+    hosts.add(`${n.toLowerCase()}:${port}`);
+    if (port === 80) hosts.add(n.toLowerCase());
+  }
+  return hosts;
+}
+
+function equalSecret(a: Buffer, b: Buffer): boolean {
+  return a.length === b.length && timingSafeEqual(a, b);
+}
+
+function readCookie(header: string | undefined, name: string): string | undefined {
+  if (!header) return undefined;
+  for (const part of header.split(";")) {
+    const eq = part.indexOf("=");
+    if (eq > 0 && part.slice(0, eq).trim() === name) return part.slice(eq + 1).trim();
+  }
+  return undefined;
 }
