@@ -11,7 +11,22 @@
   const $ = (id) => document.getElementById(id);
 
   // What the test (and a curious person in the console) can read.
-  const state = (window.tendonDashboard = { frames: 0, samples: 0, hello: null, status: null, plots: {}, matrixFrames: 0 });
+  const state = (window.tendonDashboard = {
+    frames: 0,
+    samples: 0,
+    hello: null,
+    status: null,
+    plots: {},
+    matrixFrames: 0,
+    // The API as this page sees it: "connecting", "ok", "not-ready", "unauthorized", "forbidden" or "down".
+    api: "connecting",
+    apiReason: "",
+    // When the e-stop state shown was last read (ms, performance.now()), and whether it is older than STALE_MS.
+    statusAt: null,
+    stale: false,
+    teleop: "connecting",
+  });
+  const STALE_MS = 1000;
 
   const palette = ["#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2", "#7f7f7f", "#bcbd22", "#17becf"];
   const color = (i) => palette[i % palette.length];
@@ -111,7 +126,7 @@
       source.close();
     });
     source.onerror = () => {
-      $("link").textContent = "feed: waiting";
+      $("link").textContent = state.api === "unauthorized" || state.api === "forbidden" ? "feed: refused" : "feed: waiting";
       $("link").className = "pill";
       source.close();
       setTimeout(connectFeed, 1000);
@@ -128,39 +143,98 @@
     $("loop").querySelector("tbody").innerHTML = rows.map(([k, v]) => `<tr><td>${k}</td><td>${v}</td></tr>`).join("");
   }
 
-  // --- status: owners and e-stop -----------------------------------------------------------------
-  async function pollStatus() {
-    try {
-      const res = await fetch("/api/status", { headers, cache: "no-store" });
-      const s = await res.json();
-      state.status = s;
-      if (s.ready) {
-        const latched = s.estop && s.estop.latched;
-        $("estop-state").textContent = latched ? `E-STOP LATCHED${s.estop.reason ? `: ${s.estop.reason}` : ""}` : "e-stop: released";
-        $("estop-state").className = latched ? "pill bad" : "pill ok";
-        const body = $("owners").querySelector("tbody");
-        body.innerHTML = Object.entries(s.owners || {})
-          .map(([g, o]) => `<tr><td>${g}</td><td class="${o === "estop" ? "owner-estop" : ""}">${o}</td></tr>`)
-          .join("");
-      }
-    } catch {
-      $("estop-state").textContent = "e-stop: ? (no API)";
+  // --- connection: what the page can do, and why not ---------------------------------------------
+  // The controls are enabled only while the API answers this page: a button that cannot act must
+  // not look as if it could. The e-stop state shown is marked stale when it was not read recently.
+  function setApi(api, reason) {
+    state.api = api;
+    state.apiReason = reason || "";
+    const banner = $("banner");
+    const problem = api === "unauthorized" || api === "forbidden" || api === "down";
+    banner.hidden = !problem;
+    banner.textContent = problem ? `Not connected: ${reason}. E-STOP and Reset on this page cannot act; use another way to stop the arm.` : "";
+    const canAct = api === "ok";
+    $("estop").disabled = !(canAct || api === "not-ready");
+    $("reset").disabled = !canAct;
+    $("estop").title = canAct ? "Latch the e-stop: every muscle gets its safe command until reset" : `Cannot act: ${reason || "not connected yet"}`;
+    if (problem) $("run").textContent = `not connected: ${reason}`;
+    updateDeadman();
+  }
+
+  function unauthorizedReason() {
+    return token ? "the server refused the token in this page's address (wrong token?)" : "this server needs its token: open /dashboard/?token=TOKEN";
+  }
+
+  function showStale() {
+    if (state.statusAt === null) return;
+    const age = performance.now() - state.statusAt;
+    const stale = age > STALE_MS;
+    state.stale = stale;
+    if (stale) {
+      const latched = state.status && state.status.estop && state.status.estop.latched;
+      $("estop-state").textContent = `e-stop: ${latched ? "LATCHED" : "released"}? stale, last read ${(age / 1000).toFixed(1)} s ago`;
+      $("estop-state").className = "pill stale";
     }
+  }
+
+  // --- status: owners and e-stop -----------------------------------------------------------------
+  function showStatus(s) {
+    state.status = s;
+    state.statusAt = performance.now();
+    state.stale = false;
+    const latched = s.estop && s.estop.latched;
+    $("estop-state").textContent = latched ? `E-STOP LATCHED${s.estop.reason ? `: ${s.estop.reason}` : ""}` : "e-stop: released";
+    $("estop-state").className = latched ? "pill bad" : "pill ok";
+    const body = $("owners").querySelector("tbody");
+    body.innerHTML = Object.entries(s.owners || {})
+      .map(([g, o]) => `<tr><td>${g}</td><td class="${o === "estop" ? "owner-estop" : ""}">${o}</td></tr>`)
+      .join("");
+  }
+
+  async function readStatus() {
+    let res;
+    try {
+      res = await fetch("/api/status", { headers, cache: "no-store" });
+    } catch {
+      setApi("down", "the pipeline's server does not answer (run ended or stopped?)");
+      return;
+    }
+    if (res.status === 401) return setApi("unauthorized", unauthorizedReason());
+    if (res.status === 403) {
+      const body = await res.json().catch(() => ({}));
+      return setApi("forbidden", body.error || "the server refused this page");
+    }
+    const s = await res.json().catch(() => null);
+    if (!s) return setApi("down", "the server's answer was not JSON");
+    if (!s.ready) return setApi("not-ready", "the run has not started yet");
+    showStatus(s);
+    setApi("ok");
+  }
+
+  async function pollStatus() {
+    await readStatus();
+    showStale();
     setTimeout(pollStatus, 250);
   }
 
   async function post(path) {
-    const res = await fetch(path, { method: "POST", headers });
-    return res.json();
+    let res;
+    try {
+      res = await fetch(path, { method: "POST", headers });
+    } catch {
+      setApi("down", "the pipeline's server does not answer (run ended or stopped?)");
+      return;
+    }
+    const body = await res.json().catch(() => ({}));
+    if (!res.ok) {
+      const banner = $("banner");
+      banner.hidden = false;
+      banner.textContent = `${path} refused (HTTP ${res.status}): ${body.error || "no reason given"}`;
+    }
+    return body;
   }
-  $("estop").addEventListener("click", () => post("/api/estop?reason=dashboard").then(pollNow));
-  $("reset").addEventListener("click", () => post("/api/reset").then(pollNow));
-  function pollNow() {
-    fetch("/api/status", { headers, cache: "no-store" })
-      .then((r) => r.json())
-      .then((s) => (state.status = s))
-      .catch(() => undefined);
-  }
+  $("estop").addEventListener("click", () => post("/api/estop?reason=dashboard").then(readStatus));
+  $("reset").addEventListener("click", () => post("/api/reset").then(readStatus));
 
   // --- teleop: deadman and sliders per muscle group ------------------------------------------------
   let ws;
@@ -170,9 +244,13 @@
   function connectTeleop() {
     const scheme = location.protocol === "https:" ? "wss" : "ws";
     ws = new WebSocket(withToken(`${scheme}://${location.host}/api/teleop`));
+    let helloSeen = false;
     ws.onmessage = (e) => {
       const m = JSON.parse(e.data);
       if (m.type === "hello") {
+        helloSeen = true;
+        state.teleop = "connected";
+        updateDeadman();
         $("teleop-state").textContent = `teleop: connected (deadman timeout ${m.heartbeatTimeoutSec ?? "?"} s)`;
         const box = $("sliders");
         box.textContent = "";
@@ -193,9 +271,20 @@
       }
     };
     ws.onclose = () => {
-      $("teleop-state").textContent = "teleop: not connected";
+      state.teleop = helloSeen ? "closed" : "refused";
+      if (held) hold(false);
+      updateDeadman();
+      // A browser does not show why a WebSocket handshake failed; the API's answer says.
+      const why = state.api === "ok" || state.api === "not-ready" ? "" : `: ${state.apiReason}`;
+      $("teleop-state").textContent = `teleop: not connected${why}`;
       setTimeout(connectTeleop, 2000);
     };
+  }
+  function updateDeadman() {
+    const d = $("deadman");
+    const can = state.teleop === "connected" && state.api === "ok";
+    d.disabled = !can;
+    d.title = can ? "" : "Cannot drive: teleop is not connected";
   }
   function sendTeleop() {
     if (!held || !ws || ws.readyState !== WebSocket.OPEN) return;
@@ -216,6 +305,7 @@
   }
   const deadman = $("deadman");
   deadman.addEventListener("pointerdown", (e) => {
+    if (deadman.disabled) return;
     deadman.setPointerCapture(e.pointerId);
     hold(true);
   });
