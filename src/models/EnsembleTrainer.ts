@@ -403,3 +403,55 @@ export function evaluateEnsemble(model: ProbabilisticEnsemble, set: TransitionSe
   for (let k = 0; k < d; k++) rmse[k] = Math.sqrt(se[k] / set.rows);
   return { rows: set.rows, nll: nll / count, normalizedMse: mse / count, within1: in1 / count, within2: in2 / count, rmse };
 }
+
+export interface MultiStepError {
+  readonly horizon: number;
+  /** Windows evaluated (start rows with `horizon` consecutive steps in one segment). */
+  readonly windows: number;
+  /** RMSE per state entry at the last step, raw units. */
+  readonly rmse: Float64Array;
+}
+
+/**
+ * Open-loop error after `horizon` steps: from every usable start row (at most `maxWindows`, evenly
+ * spread) the ensemble's mean prediction (the deterministic "mean" propagation) is fed back with
+ * the recorded actions, and compared with the recorded state `horizon` steps later.
+ */
+export function multiStepError(model: ProbabilisticEnsemble, set: TransitionSet, horizon: number, maxWindows = 512): MultiStepError {
+  const d = model.stateDim;
+  const a = model.actionDim;
+  const E = model.members;
+  const starts: number[] = [];
+  for (let i = 0; i + horizon <= set.rows; i++) {
+    const seg = set.segment;
+    if (seg && seg[i + horizon - 1] !== seg[i]) continue;
+    starts.push(i);
+  }
+  const pick = starts.length <= maxWindows ? starts : Array.from({ length: maxWindows }, (_, k) => starts[Math.floor((k * starts.length) / maxWindows)]);
+  const n = pick.length;
+  const rmse = new Float64Array(d);
+  if (n === 0) return { horizon, windows: 0, rmse };
+  const cur = new Float32Array(n * d);
+  const act = new Float32Array(n * a);
+  pick.forEach((r, i) => cur.set(set.states.subarray(r * d, (r + 1) * d), i * d));
+  for (let t = 0; t < horizon; t++) {
+    pick.forEach((r, i) => act.set(set.actions.subarray((r + t) * a, (r + t + 1) * a), i * a));
+    const p = model.predictRows(cur, act, n, undefined);
+    for (let i = 0; i < n; i++) {
+      for (let k = 0; k < d; k++) {
+        let s = 0;
+        for (let e = 0; e < E; e++) s += p.mean[(e * n + i) * d + k];
+        cur[i * d + k] = s / E;
+      }
+    }
+  }
+  pick.forEach((r, i) => {
+    const last = r + horizon - 1;
+    for (let k = 0; k < d; k++) {
+      const err = cur[i * d + k] - set.next[last * d + k];
+      rmse[k] += err * err;
+    }
+  });
+  for (let k = 0; k < d; k++) rmse[k] = Math.sqrt(rmse[k] / n);
+  return { horizon, windows: n, rmse };
+}

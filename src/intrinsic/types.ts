@@ -1,0 +1,36 @@
+/**
+ * Intrinsic signals: numbers a learner adds to its reward (r = R + α·R_int) and a planner turns
+ * into a cost (−R_int), computed for a batch of transitions. Higher is more interesting (more
+ * novel, more influential, more regular). Each signal is one small module behind this interface.
+ */
+export type IntrinsicName = "disagreement" | "prediction-error" | "cai" | "rair";
+export const INTRINSIC_NAMES: readonly IntrinsicName[] = ["disagreement", "prediction-error", "cai", "rair"];
+
+/** Transitions, row-major: states and next states [rows x layout.size], actions [rows x actionDim]. */
+export interface TransitionBatch {
+  readonly rows: number;
+  readonly states: Float32Array;
+  readonly actions: Float32Array;
+  /** The observed next states; required by signals whose `needsNext` is true. */
+  readonly next?: Float32Array;
+}
+
+export interface IntrinsicSignal {
+  readonly name: IntrinsicName;
+  /** True when `compute` needs `batch.next` (prediction error). */
+  readonly needsNext: boolean;
+  /** Writes the signal of every row of `batch` into `out[0..rows)`. Synchronous; allocates only on a larger batch than before. */
+  compute(batch: TransitionBatch, out: Float64Array): void;
+}
+
+/** A batch an intrinsic signal cannot use (missing next states, wrong sizes): one line, says what to pass. */
+export class IntrinsicInputError extends RangeError {
+  override name = "IntrinsicInputError";
+}
+
+export function checkBatch(signal: IntrinsicSignal, batch: TransitionBatch, stateDim: number, actionDim: number, out: Float64Array): void {
+  if (batch.states.length < batch.rows * stateDim) throw new IntrinsicInputError(`${signal.name}: states hold ${batch.states.length} values, ${batch.rows} x ${stateDim} needed`);
+  if (actionDim > 0 && batch.actions.length < batch.rows * actionDim) throw new IntrinsicInputError(`${signal.name}: actions hold ${batch.actions.length} values, ${batch.rows} x ${actionDim} needed`);
+  if (signal.needsNext && (!batch.next || batch.next.length < batch.rows * stateDim)) throw new IntrinsicInputError(`${signal.name} needs the observed next states of the batch`);
+  if (out.length < batch.rows) throw new IntrinsicInputError(`${signal.name}: output has room for ${out.length} rows, the batch has ${batch.rows}`);
+}
