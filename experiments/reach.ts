@@ -117,11 +117,37 @@ async function runChild(task: { mode: string; seed: number }): Promise<void> {
   process.stderr.write(`experiment: ${task.mode} seed ${task.seed} done in ${((performance.now() - t0) / 1000).toFixed(0)} s\n`);
 }
 
+/**
+ * Takes a task for this process: a `.claim` file holding our pid, created exclusively, so that
+ * several experiment processes can share one work folder. A claim whose process is gone is taken over.
+ */
+function claim(task: { mode: string; seed: number }): boolean {
+  const file = `${fileOf(task)}.claim`;
+  if (fs.existsSync(fileOf(task))) return false;
+  try {
+    fs.writeFileSync(file, String(process.pid), { flag: "wx" });
+    return true;
+  } catch {
+    const pid = Number(fs.readFileSync(file, "utf8"));
+    try {
+      process.kill(pid, 0);
+      return false;
+    } catch {
+      fs.writeFileSync(file, String(process.pid));
+      return true;
+    }
+  }
+}
+
 if (!aggregateOnly) {
   const queue = tasks.filter((t) => !fs.existsSync(fileOf(t)));
   await Promise.all(
     Array.from({ length: Math.min(jobs, queue.length) }, async () => {
-      for (let t = queue.shift(); t; t = queue.shift()) await runChild(t);
+      for (let t = queue.shift(); t; t = queue.shift()) {
+        if (!claim(t)) continue;
+        await runChild(t);
+        fs.rmSync(`${fileOf(t)}.claim`, { force: true });
+      }
     }),
   );
 }
