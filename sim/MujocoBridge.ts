@@ -107,6 +107,14 @@ export class MujocoBridge implements SteppableBridge {
     return this.#data ? this.#data.time : 0;
   }
 
+  /** State of the generator of the reset pose noise, for checkpoints. */
+  get rngState(): Uint32Array {
+    return this.#rng.getState();
+  }
+  set rngState(state: ArrayLike<number>) {
+    this.#rng.setState(state);
+  }
+
   /** The MuJoCo objects, for tools that need more than the bridge reads (benchmarks, viewers). */
   get raw(): { mj: Mujoco; model: MjModel; data: MjData } {
     if (!this.#mj || !this.#model || !this.#data) throw new Error("MujocoBridge: not configured");

@@ -60,6 +60,19 @@ const QNORM_L2 = 0;
 const QNORM_MAX = 1;
 const QNORM_NONE = 2;
 
+/** What `Dep.state()` returns and `Dep.load()` takes. */
+export interface DepState {
+  readonly t: number;
+  readonly shadowCount: number;
+  readonly xs: Float64Array;
+  readonly ring: Float64Array;
+  readonly c: Float64Array;
+  readonly shadow: Float64Array;
+  readonly scale: Float64Array;
+  readonly bias: Float64Array;
+  readonly y: Float64Array;
+}
+
 export class Dep {
   /** Muscles (sensors = motors) per environment. */
   readonly n: number;
@@ -404,5 +417,46 @@ export class Dep {
   smoothedInput(out: Float64Array = new Float64Array(this.envs * this.n)): Float64Array {
     out.set(this.#xs);
     return out;
+  }
+
+  /**
+   * Everything a later step depends on, for checkpoints: t, the smoothed input, the velocity
+   * ring, C and its shadow, the normalization factors, the bias and the last output. `load` of
+   * this state into a Dep with the same parameters, n and envs continues the same trajectory.
+   */
+  state(): DepState {
+    return {
+      t: this.#t,
+      shadowCount: this.#shadowCount,
+      xs: this.#xs.slice(),
+      ring: this.#ring.slice(),
+      c: this.#c.slice(),
+      shadow: this.#shadow.slice(),
+      scale: this.#scale.slice(),
+      bias: this.#bias.slice(),
+      y: this.#y.slice(),
+    };
+  }
+
+  /** Restores a `state()`; throws RangeError (changing nothing) when it does not fit this Dep. */
+  load(state: DepState): void {
+    const fits: [string, Float64Array, ArrayLike<number>][] = [
+      ["xs", this.#xs, state.xs],
+      ["ring", this.#ring, state.ring],
+      ["c", this.#c, state.c],
+      ["shadow", this.#shadow, state.shadow],
+      ["scale", this.#scale, state.scale],
+      ["bias", this.#bias, state.bias],
+      ["y", this.#y, state.y],
+    ];
+    for (const [name, mine, theirs] of fits) {
+      if (!theirs || theirs.length !== mine.length) {
+        throw new RangeError(`Dep.load: saved '${name}' has ${theirs?.length ?? 0} values, this DEP (n ${this.n}, envs ${this.envs}, tau ${this.#tau}, time_dist ${this.#theta}) needs ${mine.length}`);
+      }
+    }
+    if (!Number.isInteger(state.t) || state.t < 0) throw new RangeError(`Dep.load: saved t (${state.t}) must be an integer >= 0`);
+    for (const [, mine, theirs] of fits) mine.set(theirs);
+    this.#t = state.t;
+    this.#shadowCount = state.shadowCount;
   }
 }

@@ -118,6 +118,17 @@ export class MuscleInputNormalizer {
     return out;
   }
 
+  /** Sets the running ranges (from `ranges()`, for checkpoints); throws RangeError on a length mismatch. */
+  setRanges(r: { lengthMin: ArrayLike<number>; lengthMax: ArrayLike<number>; forceMin: ArrayLike<number>; forceMax: ArrayLike<number> }): void {
+    for (const a of [r.lengthMin, r.lengthMax, r.forceMin, r.forceMax]) {
+      if (a.length !== this.n) throw new RangeError(`MuscleInputNormalizer.setRanges: expected ${this.n} values per range, got ${a.length}`);
+    }
+    this.#lMin.set(r.lengthMin);
+    this.#lMax.set(r.lengthMax);
+    this.#fMin.set(r.forceMin);
+    this.#fMax.set(r.forceMax);
+  }
+
   /** Copies of the running ranges, for inspection. */
   ranges(): { lengthMin: Float64Array; lengthMax: Float64Array; forceMin: Float64Array; forceMax: Float64Array } {
     return { lengthMin: this.#lMin.slice(), lengthMax: this.#lMax.slice(), forceMin: this.#fMin.slice(), forceMax: this.#fMax.slice() };

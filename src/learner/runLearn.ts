@@ -166,8 +166,24 @@ export async function runLearn(options: LearnOptions = {}): Promise<LearnResult>
       built.exploration.load((resumed.header.exploration ?? {}) as Record<string, number | number[]>);
       envs.envs.forEach((e, i) => {
         const s = resumed!.arrays.get(`rng/env/${i}`);
-        if (s instanceof Uint32Array) e.rngState = s;
+        const get = (k: string): Float64Array | undefined => {
+          const a = resumed!.arrays.get(`env/${i}/${k}`);
+          return a instanceof Float64Array ? a : undefined;
+        };
+        const [lengthMin, lengthMax, forceMin, forceMax] = ["lengthMin", "lengthMax", "forceMin", "forceMax"].map(get);
+        const poseRng = resumed!.arrays.get(`env/${i}/poseRng`);
+        if (s instanceof Uint32Array && poseRng instanceof Uint32Array && lengthMin && lengthMax && forceMin && forceMax) e.restoreEpisodeStart({ rng: s, poseRng, lengthMin, lengthMax, forceMin, forceMax });
+        else if (s instanceof Uint32Array) e.rngState = s;
       });
+      if (built.dep) {
+        const d = resumed.header.dep as { t: number; shadowCount: number } | undefined;
+        const arr = (k: string): Float64Array => {
+          const a = resumed!.arrays.get(`dep/${k}`);
+          if (!(a instanceof Float64Array)) throw new CheckpointError(`checkpoint lacks DEP state '${k}': it was written without DEP (mode ${(resumed!.header.config as LearnConfig).mode})`);
+          return a;
+        };
+        if (d) built.dep.load({ t: d.t, shadowCount: d.shadowCount, xs: arr("xs"), ring: arr("ring"), c: arr("c"), shadow: arr("shadow"), scale: arr("scale"), bias: arr("bias"), y: arr("y") });
+      }
     }
     const resumedFromSteps = trainerState?.steps ?? 0;
     options.onStart?.({ backend, config, resumedFromSteps });
@@ -176,9 +192,25 @@ export async function runLearn(options: LearnOptions = {}): Promise<LearnResult>
       ? (state: Readonly<TrainerState>): void => {
           const arrays = new Map<string, Float32Array | Float64Array | Uint32Array | Uint8Array>();
           const agentHeader = saveAgent(agent, arrays, options.saveReplay ?? false);
-          envs.envs.forEach((e, i) => arrays.set(`rng/env/${i}`, e.rngState));
+          // Each environment as its current episode started: a run resumed from a checkpoint at an
+          // episode boundary (epochSteps a multiple of envs x episode steps) continues exactly.
+          envs.envs.forEach((e, i) => {
+            const s = e.episodeStartState();
+            arrays.set(`rng/env/${i}`, s.rng);
+            arrays.set(`env/${i}/poseRng`, s.poseRng);
+            arrays.set(`env/${i}/lengthMin`, s.lengthMin);
+            arrays.set(`env/${i}/lengthMax`, s.lengthMax);
+            arrays.set(`env/${i}/forceMin`, s.forceMin);
+            arrays.set(`env/${i}/forceMax`, s.forceMax);
+          });
+          let dep: Record<string, number> | undefined;
+          if (built.dep) {
+            const d = built.dep.state();
+            dep = { t: d.t, shadowCount: d.shadowCount };
+            for (const k of ["xs", "ring", "c", "shadow", "scale", "bias", "y"] as const) arrays.set(`dep/${k}`, d[k]);
+          }
           writeCheckpointFile(ckptFile, {
-            header: { kind: "tendon-learner", config, trainer: state, exploration: built.exploration.state(), agent: agentHeader, backend: backend.name },
+            header: { kind: "tendon-learner", config, trainer: state, exploration: built.exploration.state(), dep, agent: agentHeader, backend: backend.name },
             arrays,
           });
         }

@@ -35,6 +35,16 @@ export interface EnvStep extends ReachStep {
   readonly terminated: boolean;
 }
 
+/** What a checkpoint keeps of an environment (see `ReachEnv.episodeStartState`). */
+export interface EpisodeStartState {
+  readonly rng: Uint32Array;
+  readonly poseRng: Uint32Array;
+  readonly lengthMin: Float64Array;
+  readonly lengthMax: Float64Array;
+  readonly forceMin: Float64Array;
+  readonly forceMax: Float64Array;
+}
+
 export class ReachEnv {
   readonly task: ReachTask;
   readonly #bridge: MujocoBridge;
@@ -49,6 +59,10 @@ export class ReachEnv {
   readonly target = new Float64Array(2);
   #t = 0;
   #periodSec = 0.02;
+  /** The target sampler's state when the current episode started (before its target was drawn). */
+  #rngAtReset: Uint32Array | undefined;
+  /** The reset pose noise generator's state at the same moment. */
+  #poseRngAtReset: Uint32Array | undefined;
 
   private constructor(options: ReachEnvOptions) {
     this.#options = options;
@@ -96,16 +110,23 @@ export class ReachEnv {
     return this.#frame!;
   }
 
-  /** State of the target sampler, for checkpoints. */
+  /** State of the target sampler and of the reset pose noise (4 + 4 words), for checkpoints and repeatable tests. */
   get rngState(): Uint32Array {
-    return this.#rng.getState();
+    const s = new Uint32Array(8);
+    s.set(this.#rng.getState());
+    s.set(this.#bridge.rngState, 4);
+    return s;
   }
   set rngState(state: Uint32Array) {
-    this.#rng.setState(state);
+    this.#rng.setState(state.subarray(0, 4));
+    // Older checkpoints hold the target sampler's 4 words only.
+    if (state.length >= 8) this.#bridge.rngState = state.subarray(4, 8);
   }
 
   /** Starts an episode: arm to its start pose, a new target; writes the observation. */
   reset(observation: Float64Array, offset = 0): void {
+    this.#rngAtReset = this.#rng.getState();
+    this.#poseRngAtReset = this.#bridge.rngState;
     this.#bridge.reset();
     this.task.sampleTarget(this.spec, this.#rng, this.target);
     this.#t = 0;
@@ -130,6 +151,27 @@ export class ReachEnv {
     this.task.observe(this.spec, this.#frame!, this.target, observation, obsOffset);
     const r = this.task.reward(this.#frame!, this.target);
     return { ...r, reset: this.#t >= this.task.episodeSteps, terminated: false };
+  }
+
+  /** Steps taken in the current episode. */
+  get episodeStep(): number {
+    return this.#t;
+  }
+
+  /**
+   * What a checkpoint keeps of this environment: the target sampler as it was when the current
+   * episode started and DEP's running muscle ranges. Restored into a new environment
+   * (`restoreEpisodeStart`), the next `reset` starts the same episode with the same target, so a run
+   * checkpointed at an episode boundary continues as if never stopped.
+   */
+  episodeStartState(): EpisodeStartState {
+    return { rng: (this.#rngAtReset ?? this.#rng.getState()).slice(), poseRng: (this.#poseRngAtReset ?? this.#bridge.rngState).slice(), ...this.#depInput!.ranges() };
+  }
+
+  restoreEpisodeStart(state: EpisodeStartState): void {
+    this.#rng.setState(state.rng);
+    this.#bridge.rngState = state.poseRng;
+    this.#depInput!.setRanges(state);
   }
 
   /** DEP's input for the current frame (running length/force ranges, never reset) into `out` at `offset`. */
