@@ -268,6 +268,10 @@ export class BoardPort {
     if (b.state === "ready" || b.state === "configuring") b.counters.watchdogTrips += why.startsWith("no frame") ? 1 : 0;
     // The safe command first: if the board can still hear us, its muscles go off now.
     if (wasLive) this.sendOff(b);
+    if (wasLive || b.lostAtMs === undefined) {
+      b.lostAtMs ??= now;
+      b.lostWhy = why;
+    }
     b.state = "lost";
     b.identifySentMs = now;
     if (wasLive) {
@@ -440,6 +444,8 @@ export class BoardPort {
 
   #onConfigured(b: BoardSession, now: number): void {
     b.state = "ready";
+    b.lostAtMs = undefined;
+    b.lostWhy = "";
     b.counters.configurations++;
     b.heartbeatSentMs = now;
     if (b.wasReady) {

@@ -57,6 +57,9 @@ export class BoardSession {
   heartbeatSentMs = -Infinity;
   /** The board was ready before it was lost: its return is reported as restored. */
   wasReady = false;
+  /** Host time (ms) the board was lost at, and why; undefined while it answers. */
+  lostAtMs: number | undefined;
+  lostWhy = "";
   readonly counters: BoardCounters = {
     frames: 0,
     statusFrames: 0,

@@ -26,6 +26,7 @@
 import { Subject, type Observable } from "rxjs";
 import { assertTransition, type Bridge } from "../src/core/bridge.js";
 import { WallClock, type Clock } from "../src/core/clock.js";
+import type { BridgeHealth } from "../src/core/bridge.js";
 import type { LifecycleState } from "../src/core/events.js";
 import type { MuscleCommand, SensorFrame } from "../src/core/frames.js";
 import type { JointSpec, MuscleSpec, RobotSpec } from "../src/core/spec.js";
@@ -231,6 +232,28 @@ export class MuscleBoardBridge implements Bridge {
   /** Engages (or releases) the e-stop on every board of every port: all muscles to zero output. */
   estop(engage: boolean): void {
     for (const p of this.#ports) p.sendEStop(engage);
+  }
+
+  /**
+   * "error" while a board configured at the start does not answer (lost, reconnecting, or being
+   * configured again): which ones, since when (s on the bridge's clock) and why.
+   */
+  health(): BridgeHealth {
+    const down: { name: string; sinceSec: number; why: string }[] = [];
+    const nowMs = this.#clock.nowSec() * 1000;
+    const parts: string[] = [];
+    for (const b of this.#boards) {
+      if (b.state === "ready") continue;
+      const port = this.#ports.find((p) => p.boards.get(b.id) === b);
+      const since = b.lostAtMs ?? nowMs;
+      const name = `board ${b.id} on ${port?.path ?? "?"}`;
+      const why = b.lostWhy || `state ${b.state}`;
+      down.push({ name, sinceSec: since / 1000, why });
+      parts.push(`${name} down for ${((nowMs - since) / 1000).toFixed(1)} s (${why})`);
+    }
+    if (down.length === 0) return { level: "ok", message: `every board answers (${this.#boards.length})`, down };
+    const message = parts.join("; ");
+    return { level: "error", message, down };
   }
 
   /** Asks boards to reboot (all, or one id on every port); they are configured again when they come back. */

@@ -6,6 +6,10 @@
  *
  * With `links`, socat also makes symbolic links to the two devices at fixed paths, so that a pair
  * closed and opened again (a cable pulled and plugged back) reappears at the same paths.
+ *
+ * socat must not outlive this process, even one killed with SIGKILL (which runs no handler): it
+ * runs under a small shell that holds a pipe from us and ends socat when the pipe closes, which
+ * the kernel does when this process dies, however it dies.
  */
 import { spawn, type ChildProcess } from "node:child_process";
 
@@ -36,7 +40,14 @@ export class PtyPair {
   static open(options: PtyPairOptions = {}): Promise<PtyPair> {
     const links = options.links;
     const end = (i: number): string => `pty,raw,echo=0${links ? `,link=${links[i]}` : ""}`;
-    const child = spawn(options.socat ?? "socat", ["-d", "-d", end(0), end(1)], { stdio: ["ignore", "ignore", "pipe"] });
+    // sh: socat in the background; `read` returns at end of input (our end of the pipe closed: we
+    // stopped or died) and kills it; SIGTERM (close()) kills it too; sh exits with socat's status.
+    // (A background list reads /dev/null unless told otherwise: the pipe goes to it as fd 3.)
+    const guard = 'exec 3<&0; socat="$1"; shift; "$socat" "$@" </dev/null & pid=$!; trap \'kill $pid 2>/dev/null\' TERM INT; (read _ignored <&3; kill $pid 2>/dev/null) & exec 3<&-; wait $pid; status=$?; wait $pid 2>/dev/null; exit $status';
+    const child = spawn("sh", ["-c", guard, "sh", options.socat ?? "socat", "-d", "-d", end(0), end(1)], { stdio: ["pipe", "ignore", "pipe"] });
+    // The pipe is the guard's only purpose: nothing is written to it, and it must not keep us alive.
+    child.stdin!.on("error", () => undefined);
+    (child.stdin as unknown as { unref?: () => void }).unref?.();
     const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
     return new Promise((resolve, reject) => {
       let stderr = "";
@@ -58,7 +69,13 @@ export class PtyPair {
             : err,
         );
       });
-      child.once("exit", (code) => finish(new Error(`socat exited (code ${code}) before the pseudo-terminals were ready: ${stderr.trim()}`)));
+      child.once("exit", (code) =>
+        finish(
+          code === 127
+            ? new Error("socat is not installed: it makes the pseudo-terminals of the board simulator (Debian: apt-get install socat)")
+            : new Error(`socat exited (code ${code}) before the pseudo-terminals were ready: ${stderr.trim()}`),
+        ),
+      );
       child.stderr!.setEncoding("utf8");
       child.stderr!.on("data", (text: string) => {
         if (done) return;
@@ -76,6 +93,7 @@ export class PtyPair {
   /** Ends socat: both devices (and links) vanish, as when a USB cable is pulled. */
   async close(): Promise<void> {
     if (this.#child.exitCode === null && this.#child.signalCode === null) this.#child.kill("SIGTERM");
+    this.#child.stdin?.destroy();
     await this.#exited;
   }
 }

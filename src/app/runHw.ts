@@ -7,7 +7,8 @@
 import type { ProblemEvent } from "../core/events.js";
 import { DepController, type DepControllerOptions } from "../dep/DepController.js";
 import type { ControlLoop, LoopResult } from "../loop/ControlLoop.js";
-import { KEPT_PROBLEMS, runObservedLoop } from "./runLoop.js";
+import { countProblem, runObservedLoop, type ProblemCounts } from "./runLoop.js";
+import type { BridgeHealth } from "../core/bridge.js";
 import { NodeTimer, type TimerPort } from "../loop/ticks.js";
 import { MuscleBoardBridge, type LinkCounters } from "../../hardware/MuscleBoardBridge.js";
 import type { BoardEvent, HardwareEvent } from "../../hardware/events.js";
@@ -49,8 +50,12 @@ export interface HwRunResult {
   /** null without joint sensors. */
   readonly coverage: number | null;
   readonly coverageBins: number;
-  /** The first problems (loop and link), at most 20. */
+  /** The first problems (loop and link): the first 20, and the first of every kind. */
   readonly problems: readonly ProblemEvent[];
+  /** Every problem (loop and link), counted by code. */
+  readonly problemCounts: ProblemCounts;
+  /** The link when the loop ended: "error" when a board was not answering (the run then failed). */
+  readonly linkAtEnd: BridgeHealth;
   readonly link: LinkCounters;
   readonly boards: ReturnType<MuscleBoardBridge["boards"]>;
   /** The first board events (resets, faults, rejections), at most 20. */
@@ -64,13 +69,14 @@ export async function runHw(options: HwRunOptions): Promise<HwRunResult> {
   if (!(rateHz > 0)) throw new RangeError(`rate must be > 0 Hz, got ${rateHz}`);
   const bridge = new MuscleBoardBridge(options.bridge);
   const problems: ProblemEvent[] = [];
+  const problemCounts: ProblemCounts = {};
   const boardEvents: BoardEvent[] = [];
   let linkProblems = 0;
   const eventSub = bridge.events$.subscribe((e) => {
     options.onEvent?.(e);
     if (e.type === "problem") {
       linkProblems++;
-      if (problems.length < KEPT_PROBLEMS) problems.push(e);
+      countProblem(e, problemCounts, problems);
     } else if (e.kind !== "configured" && boardEvents.length < 20) boardEvents.push(e);
   });
   try {
@@ -91,8 +97,11 @@ export async function runHw(options: HwRunOptions): Promise<HwRunResult> {
       coverageBins: options.coverageBins,
       coverageFreshOnly: true,
       problems,
+      problemCounts,
       onLoop: (loop) => options.onLoop?.(loop, totalTicks, bridge),
     });
+    // Before shutdown: whether the run ends with part of the body out of reach.
+    const linkAtEnd = bridge.health();
     return {
       model: spec.name,
       muscles: spec.muscles.map((m) => m.name),
@@ -104,6 +113,8 @@ export async function runHw(options: HwRunOptions): Promise<HwRunResult> {
       coverage: run.coverage,
       coverageBins: run.coverageBins,
       problems,
+      problemCounts,
+      linkAtEnd,
       link: bridge.linkCounters(),
       boards: bridge.boards(),
       boardEvents,

@@ -6,7 +6,7 @@
 import { JointCoverage } from "../analysis/JointCoverage.js";
 import type { Bridge } from "../core/bridge.js";
 import type { Controller } from "../core/controller.js";
-import type { ProblemEvent } from "../core/events.js";
+import type { ProblemCode, ProblemEvent } from "../core/events.js";
 import { ControlLoop, type LoopMode, type LoopResult } from "../loop/ControlLoop.js";
 import type { TimerPort } from "../loop/ticks.js";
 import type { ExtendLoop } from "../loop/extension.js";
@@ -30,6 +30,8 @@ export interface ObservedLoopOptions {
   readonly coverageFreshOnly?: boolean;
   /** Where the first problems go (a run may have collected some already). */
   readonly problems?: ProblemEvent[];
+  /** Where every problem is counted by its code (a run may have counted some already). */
+  readonly problemCounts?: ProblemCounts;
   /** Called once the loop exists, before it runs (progress display, stop on a signal). */
   readonly onLoop?: (loop: ControlLoop) => void;
 }
@@ -40,6 +42,21 @@ export interface ObservedLoopResult {
   readonly coverage: number | null;
   readonly coverageBins: number;
   readonly problems: ProblemEvent[];
+  /** Every problem of the run, counted by code. */
+  readonly problemCounts: ProblemCounts;
+}
+
+/** Problems counted by code ("link_lost": 2, ...), for a summary that lists them by kind. */
+export type ProblemCounts = Partial<Record<ProblemCode, number>>;
+
+/**
+ * Counts `e` in `counts`; keeps it in `first` while that holds fewer than KEPT_PROBLEMS, and
+ * always when it is the first of its kind (so that many of one kind never hide another).
+ */
+export function countProblem(e: ProblemEvent, counts: ProblemCounts, first: ProblemEvent[]): void {
+  const seen = counts[e.code] ?? 0;
+  counts[e.code] = seen + 1;
+  if (first.length < KEPT_PROBLEMS || seen === 0) first.push(e);
 }
 
 export async function runObservedLoop(options: ObservedLoopOptions): Promise<ObservedLoopResult> {
@@ -60,18 +77,19 @@ export async function runObservedLoop(options: ObservedLoopOptions): Promise<Obs
   const coverage = spec.joints.length > 0 ? new JointCoverage(spec.joints, { bins }) : undefined;
   const freshOnly = options.coverageFreshOnly ?? false;
   const problems = options.problems ?? [];
+  const problemCounts = options.problemCounts ?? {};
   const sub = loop.cycles$.subscribe((c) => {
     if (coverage && (c.fresh || !freshOnly)) coverage.add(c.frame.jointAngleRad);
   });
   sub.add(
     loop.events$.subscribe((e) => {
-      if (e.type === "problem" && problems.length < KEPT_PROBLEMS) problems.push(e);
+      if (e.type === "problem") countProblem(e, problemCounts, problems);
     }),
   );
   options.onLoop?.(loop);
   try {
     const result = await loop.run();
-    return { loop: result, coverage: coverage ? coverage.value() : null, coverageBins: bins, problems };
+    return { loop: result, coverage: coverage ? coverage.value() : null, coverageBins: bins, problems, problemCounts };
   } finally {
     sub.unsubscribe();
   }

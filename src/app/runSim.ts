@@ -9,7 +9,7 @@ import { NodeTimer } from "../loop/ticks.js";
 import type { ExtendLoop } from "../loop/extension.js";
 import { UniformNoiseController } from "../controllers/UniformNoiseController.js";
 import { DepController, type DepControllerOptions } from "../dep/DepController.js";
-import { runObservedLoop } from "./runLoop.js";
+import { runObservedLoop, type ProblemCounts } from "./runLoop.js";
 import { MujocoBridge } from "../../sim/MujocoBridge.js";
 import { resolveModelSource, type ModelSource } from "../../sim/modelSource.js";
 
@@ -47,8 +47,10 @@ export interface SimRunResult {
   readonly loop: LoopResult;
   readonly coverage: number;
   readonly coverageBins: number;
-  /** The first problems reported (at most 20), for the summary. */
+  /** The first problems reported (the first 20, and the first of every kind), for the summary. */
   readonly problems: readonly ProblemEvent[];
+  /** Every problem, counted by code. */
+  readonly problemCounts: ProblemCounts;
 }
 
 export const DEFAULT_RATE_HZ = 50;
@@ -94,6 +96,7 @@ export async function runSim(options: SimRunOptions): Promise<SimRunResult> {
       coverage: run.coverage ?? 0,
       coverageBins: run.coverageBins,
       problems: run.problems,
+      problemCounts: run.problemCounts,
     };
   } finally {
     await bridge.shutdown();

@@ -155,6 +155,12 @@ async function hwAction(flags: HwFlags, durationGiven: boolean): Promise<void> {
       rateHz: flags.rate,
       seed: flags.seed,
       coverageBins: flags.bins,
+      // A lost link is said at once, whatever else is on the terminal.
+      onEvent: (e) => {
+        if (e.type !== "problem" || (e.code !== "link_lost" && e.code !== "link_restored")) return;
+        if (tty && !serve) process.stderr.write("\r\x1b[K");
+        process.stderr.write(e.code === "link_lost" ? `tendon hw: WARNING: ${e.message}\n` : `tendon hw: ${e.message}\n`);
+      },
       onLoop: (loop: ControlLoop, totalTicks, b) => {
         stopLoop = () => loop.stop();
         serve?.attachLoop(loop);
@@ -184,15 +190,20 @@ async function hwAction(flags: HwFlags, durationGiven: boolean): Promise<void> {
   out.write(formatLink(run.link, run));
   if (recording) out.write(formatRecording(recording));
   if (flags.json) out.write(`${JSON.stringify({ ...hwJsonSummary(run, flags.seed), ...(recording ? { recording } : {}) })}\n`);
+  if (run.linkAtEnd.level === "error") {
+    process.stderr.write(`tendon hw: the run ended with the link down: ${run.linkAtEnd.message}; check the cable, the power and the board (and \`tendon board-sim\` if it was simulated)\n`);
+  }
   if (interrupted) process.exitCode = 130;
+  else if (run.linkAtEnd.level === "error") process.exitCode = 1;
 }
 
-export function formatLink(c: LinkCounters, run: Pick<HwRunResult, "boardEvents">): string {
+export function formatLink(c: LinkCounters, run: Pick<HwRunResult, "boardEvents" | "linkAtEnd">): string {
   const rt = c.roundTrip;
   const lines = [
     `  link           ${c.ports} port(s), ${c.boards} board(s): ${c.statusFrames} status frames, ${c.commandsSent} commands; ${c.crcErrors} CRC errors, ${c.resyncs} resyncs, ${c.drops} drops`,
     `  round trip     command to status: p50 ${rt.p50Ms.toFixed(3)} ms, p99 ${rt.p99Ms.toFixed(3)} ms, max ${rt.maxMs.toFixed(3)} ms (${rt.samples} samples)`,
     `  recovery       ${c.reconnects} reconnects, ${c.boardResets} board resets, ${c.watchdogTrips} host watchdog trips, ${c.faults} fault reports${run.boardEvents.length > 0 ? `: ${run.boardEvents[0].message}` : ""}`,
+    run.linkAtEnd.level === "ok" ? `  link at end    up: ${run.linkAtEnd.message}` : `  link at end    DOWN: ${run.linkAtEnd.message}`,
   ];
   return `${lines.join("\n")}\n`;
 }
@@ -202,6 +213,7 @@ export function hwJsonSummary(run: HwRunResult, seed: number): Record<string, un
     ...jsonSummary(run, undefined, { seed }),
     commandUnit: run.commandUnit,
     link: run.link,
+    linkAtEnd: run.linkAtEnd,
     boards: run.boards,
   };
 }

@@ -10,6 +10,7 @@ import { runSim, DEFAULT_RATE_HZ, type SimRunResult } from "../app/runSim.js";
 import { DEP_PRESET_NAMES, type DepPresetName } from "../dep/params.js";
 import { OUTPUT_MAPPINGS, type OutputMappingName } from "../dep/outputMappings.js";
 import { DEFAULT_MODEL, BUILTIN_MODELS } from "../../sim/modelSource.js";
+import type { ProblemEvent } from "../core/events.js";
 import { UsageError } from "./errors.js";
 import { nonNegativeInteger, oneOf, positiveInteger, positiveNumber } from "./parse.js";
 import type { ControlLoop } from "../loop/ControlLoop.js";
@@ -204,8 +205,24 @@ export function formatSummary(dep: SummaryRun, noise: SummaryRun | undefined, fl
   if (noise && noise.coverage !== null) {
     lines.push(`                 noise ${f3(noise.coverage)}   (uniform random muscle commands every tick, same duration and seed)`);
   }
-  lines.push(`  problems       ${dep.loop.problems}${dep.problems.length > 0 ? `: ${dep.problems[0].message}` : ""}`);
+  lines.push(...formatProblems(dep.loop.problems, dep.problemCounts, dep.problems));
   return `${lines.join("\n")}\n`;
+}
+
+/**
+ * The problems line and one line per kind: its count and its first message (as far as the run
+ * kept them), so that one kind of problem does not hide the others.
+ */
+export function formatProblems(total: number, counts: Readonly<Record<string, number | undefined>>, first: readonly ProblemEvent[]): string[] {
+  const kinds = Object.entries(counts).filter((e): e is [string, number] => (e[1] ?? 0) > 0);
+  if (total === 0 || kinds.length === 0) return [`  problems       ${total}`];
+  kinds.sort((a, b) => b[1] - a[1]);
+  const lines = [`  problems       ${total}: ${kinds.map(([code, n]) => `${code} x${n}`).join(", ")}`];
+  for (const [code] of kinds) {
+    const e = first.find((p) => p.code === code);
+    if (e) lines.push(`    ${code.padEnd(19)}first: ${e.message}`);
+  }
+  return lines;
 }
 
 export function jsonSummary(dep: SummaryRun, noise: SummaryRun | undefined, flags: Pick<SimFlags, "seed">): Record<string, unknown> {
@@ -228,6 +245,7 @@ export function jsonSummary(dep: SummaryRun, noise: SummaryRun | undefined, flag
     coverageBins: dep.coverageBins,
     loop: dep.loop.stats,
     problems: dep.loop.problems,
+    problemCounts: dep.problemCounts,
     ...(noise ? { noise: { simSeconds: noise.loop.simSec, ticks: noise.loop.ticks, wallSeconds: noise.loop.wallSec, loop: noise.loop.stats } } : {}),
   };
 }

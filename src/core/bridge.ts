@@ -29,6 +29,19 @@ export interface Bridge {
   read(timeSec: number, periodSec: number, frame: SensorFrame): boolean;
   /** Applies `command` (already limited). Ignored unless the bridge is active. */
   write(timeSec: number, periodSec: number, command: MuscleCommand): void;
+  /**
+   * The link to the body now (optional; a simulator's is always up): "error" while part of the
+   * body cannot be reached, with what is down, since when, and why. Not for control rate.
+   */
+  health?(): BridgeHealth;
+}
+
+export interface BridgeHealth {
+  readonly level: "ok" | "error";
+  /** For a person: "every board answers", or what is down and why. */
+  readonly message: string;
+  /** The parts that cannot be reached (boards), empty when the level is "ok". */
+  readonly down: readonly { readonly name: string; readonly sinceSec: number; readonly why: string }[];
 }
 
 /**
