@@ -13,8 +13,15 @@ export interface Controller {
    * Computes the command for this tick. The returned array belongs to the controller and is
    * overwritten on the next call: copy it to keep it. Values are in the spec's command unit;
    * they may be non-finite or out of range; the limits stage after the controller deals with that.
+   * `null`: no command this tick (a remote controller whose command timed out, a planner without
+   * a plan yet); the loop writes the safe command, and that is not a problem.
    */
-  update(frame: SensorFrame, dtSec: number): Float64Array;
+  update(frame: SensorFrame, dtSec: number): Float64Array | null;
+  /**
+   * A square matrix worth showing, row-major (DEP: its normalized controller matrix, motor x
+   * sensor), for the live views and recordings; optional. Allocation is allowed (called at a low rate).
+   */
+  matrix?(): Float64Array;
   /** Forgets learned state (optional). */
   reset?(): void;
 }

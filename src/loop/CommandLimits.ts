@@ -22,7 +22,7 @@ export class CommandLimits {
   readonly #safe: Float64Array;
   readonly #previous: Float64Array;
   readonly #maxRatePerSec: Float64Array;
-  readonly #rateLimited: boolean;
+  #rateLimited: boolean;
   #hasPrevious = false;
   /** Count of non-finite values replaced, per muscle. */
   readonly nonFiniteCounts: Uint32Array;
@@ -50,6 +50,13 @@ export class CommandLimits {
     // Until the first command, the reference is the safe command (what a body at rest was sent).
     this.#previous = Float64Array.from(this.#safe);
     this.nonFiniteCounts = new Uint32Array(n);
+  }
+
+  /** Changes the rate limit between ticks (one for all muscles; Infinity for none); the reference command is kept. */
+  setMaxRatePerSec(rate: number): void {
+    if (!(rate > 0)) throw new RangeError(`CommandLimits: maxRatePerSec must be > 0, got ${rate}`);
+    this.#maxRatePerSec.fill(rate);
+    this.#rateLimited = Number.isFinite(rate);
   }
 
   /**

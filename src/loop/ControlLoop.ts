@@ -7,13 +7,22 @@
  *   counted; works with hardware and with a simulator (which then runs at wall-clock speed).
  * - "lockstep": a simulator only; ticks as fast as possible, the simulation advancing exactly one
  *   control period per tick, so a run is deterministic for a seed.
+ * - "external": the caller's tick source (`ticks`), such as the arrival of a sensor message: the
+ *   ROS controller node ticks once per /muscle_states message, over a topic-backed bridge.
  *
  * Lifecycle: `run()` configures (if needed) and activates the bridge, runs until the duration is
  * reached or `stop()` is called, then writes the safe command and deactivates. The bridge is not
- * shut down: its owner does that.
+ * shut down: its owner does that. A bridge that is already active when `run()` is called is used
+ * as it is, and the loop subscribes to its tick source before `run()` returns: a loop that ticks
+ * on messages then misses none of those that follow.
+ *
+ * Extension points, in the order a tick passes them: `readers` (after the read), the controller
+ * (any `Controller`: DEP, a topic-backed one, a planner), `stages` (operators between the controller and the limits: the
+ * arbiter, a policy source, a recorder's tap), the `limiter`, then `cycles$` after the write.
+ * Runs add these through loop plugins (src/loop/extension.ts).
  */
 import { Subject, type Observable, type OperatorFunction, type Subscription } from "rxjs";
-import { isSteppable, type Bridge } from "../core/bridge.js";
+import { isSteppable, type Bridge, type SteppableBridge } from "../core/bridge.js";
 import type { Controller } from "../core/controller.js";
 import type { LoopEvent, ProblemEvent } from "../core/events.js";
 import { createMuscleCommand, createSensorFrame, type MuscleCommand } from "../core/frames.js";
@@ -31,7 +40,7 @@ import {
 } from "./operators.js";
 import { deadlineTicks, lockstepTicks, NodeTimer, type Tick, type TimerPort } from "./ticks.js";
 
-export type LoopMode = "realtime" | "lockstep";
+export type LoopMode = "realtime" | "lockstep" | "external";
 
 export interface ControlLoopOptions {
   readonly bridge: Bridge;
@@ -51,8 +60,15 @@ export interface ControlLoopOptions {
   readonly maxStaleTicks?: number;
   /** Timer for real-time mode (default: the process's, with a 1 ms polling window). */
   readonly timer?: TimerPort;
+  /**
+   * Operators run right after the read, before the controller (state broadcasters, as in
+   * ros2_control: a bridge node publishes each fresh reading here).
+   */
+  readonly readers?: readonly OperatorFunction<Cycle, Cycle>[];
   /** Arbitration hook: operators run between the controller and the limits (teleop, e-stop, policy). */
   readonly stages?: readonly OperatorFunction<Cycle, Cycle>[];
+  /** The tick source of "external" mode (ignored otherwise): one tick per message, say. */
+  readonly ticks?: Observable<Tick>;
 }
 
 export interface LoopResult {
@@ -84,6 +100,7 @@ export class ControlLoop {
     if (options.mode === "lockstep" && !isSteppable(options.bridge)) {
       throw new Error("lockstep mode needs a simulated bridge (one whose time the loop drives)");
     }
+    if (options.mode === "external" && !options.ticks) throw new Error("external mode needs a tick source (`ticks`)");
     this.#options = options;
   }
 
@@ -130,9 +147,19 @@ export class ControlLoop {
     this.#finish?.();
   }
 
-  async run(): Promise<LoopResult> {
+  run(): Promise<LoopResult> {
+    const bridge = this.#options.bridge;
+    if (bridge.state === "active") return this.#runActive();
+    return (async () => {
+      if (bridge.state === "unconfigured") await bridge.configure();
+      await bridge.activate();
+      return this.#runActive();
+    })();
+  }
+
+  /** Subscribes to the ticks at once (synchronously); resolves when the run ended and the bridge is safe. */
+  #runActive(): Promise<LoopResult> {
     const { bridge, controller, mode, periodSec } = this.#options;
-    if (bridge.state === "unconfigured") await bridge.configure();
     const spec = bridge.spec;
     controller.configure(spec);
     const frame = createSensorFrame(spec);
@@ -143,22 +170,20 @@ export class ControlLoop {
       this.#problems++;
       this.#events.next(p);
     };
-
-    await bridge.activate();
     this.#events.next({ type: "lifecycle", from: "inactive", to: "active", stampSec: 0 });
 
     const ticks$: Observable<Tick> =
-      mode === "lockstep"
-        ? lockstepTicks({ periodSec, maxTicks: this.#options.maxTicks })
-        : deadlineTicks({ periodSec, timer: this.#options.timer ?? new NodeTimer(), maxTicks: this.#options.maxTicks });
+      mode === "external"
+        ? this.#options.ticks!
+        : mode === "lockstep"
+          ? lockstepTicks({ periodSec, maxTicks: this.#options.maxTicks })
+          : deadlineTicks({ periodSec, timer: this.#options.timer ?? new NodeTimer(), maxTicks: this.#options.maxTicks });
 
     const steppable = isSteppable(bridge) ? bridge : undefined;
     const stages = this.#options.stages ?? [];
-    let pipeline = ticks$.pipe(
-      startCycle(cycle),
-      readSensors(bridge, onProblem),
-      computeCommand(controller, onProblem, { maxStaleTicks: this.#options.maxStaleTicks }),
-    );
+    let pipeline = ticks$.pipe(startCycle(cycle), readSensors(bridge, onProblem));
+    for (const reader of this.#options.readers ?? []) pipeline = pipeline.pipe(reader);
+    pipeline = pipeline.pipe(computeCommand(controller, onProblem, { maxStaleTicks: this.#options.maxStaleTicks }));
     for (const stage of stages) pipeline = pipeline.pipe(stage);
     pipeline = pipeline.pipe(limitCommand(limits, onProblem), writeCommand(bridge, onProblem));
     if (steppable) pipeline = pipeline.pipe(advanceSimulation(steppable));
@@ -171,7 +196,8 @@ export class ControlLoop {
     const stats = this.#stats;
     const cycles = this.#cycles;
 
-    await new Promise<void>((resolve, reject) => {
+    // The executor runs now: the pipeline is subscribed before this method returns.
+    const ended = new Promise<void>((resolve, reject) => {
       this.#finish = resolve;
       if (this.#stopRequested) return resolve();
       this.#subscription = pipeline.subscribe({
@@ -191,6 +217,12 @@ export class ControlLoop {
         complete: resolve,
       });
     });
+    return ended.then(() => this.#end(bridge, limits, command, wallStartMs, cpuStart, simStartSec, steppable));
+  }
+
+  async #end(bridge: Bridge, limits: CommandLimits, command: MuscleCommand, wallStartMs: number, cpuStart: NodeJS.CpuUsage, simStartSec: number, steppable: SteppableBridge | undefined): Promise<LoopResult> {
+    const { mode, periodSec } = this.#options;
+    const stats = this.#stats;
     this.#finish = undefined;
     this.#running = undefined;
 

@@ -88,7 +88,8 @@ export interface ComputeOptions {
 
 /**
  * Runs the controller. A throwing controller, or sensors stale for too long, give the safe
- * command for this tick (written by the limits stage) and a problem event on the first occurrence.
+ * command for this tick (written by the limits stage) and a problem event on the first occurrence;
+ * a controller that returns null (no command this tick) gives the safe command without one.
  */
 export function computeCommand(controller: Controller, onProblem: ProblemSink, options: ComputeOptions = {}): OperatorFunction<Cycle, Cycle> {
   const maxStale = options.maxStaleTicks ?? 5;
@@ -111,8 +112,13 @@ export function computeCommand(controller: Controller, onProblem: ProblemSink, o
     }
     staleReported = false;
     try {
-      c.command.values.set(controller.update(c.frame, c.tick.periodSec));
-      c.source = controller.name;
+      const out = controller.update(c.frame, c.tick.periodSec);
+      // null: the controller has no command this tick; the limits stage writes the safe command.
+      if (out === null) c.source = "safe";
+      else {
+        c.command.values.set(out);
+        c.source = controller.name;
+      }
     } catch (err) {
       if (errors++ === 0) {
         onProblem({

@@ -9,10 +9,10 @@
  * transport) the command for a reading arrives within the same tick, so lockstep runs stay
  * deterministic; over ROS it arrives for a later tick.
  *
- * The loop's "controller" is a placeholder named "remote"; the exchange with the topics is an
- * arbitration stage, so the loop's operators are reused as they are.
+ * The loop's controller is a `TopicController` (named "remote"): the newest /muscle_commands, and
+ * its reader stage publishes the readings, so the loop's operators run as in any other run.
  */
-import { map, type Subscription } from "rxjs";
+import { Subscription } from "rxjs";
 import { isSteppable, type Bridge } from "../core/bridge.js";
 import type { Controller } from "../core/controller.js";
 import type { ProblemCode, ProblemEvent } from "../core/events.js";
@@ -27,6 +27,7 @@ import { param, type SetParametersResult } from "../transport/parameters.js";
 import { QOS_CONTROL, QOS_DEFAULT, type PeriodicTimer, type TransportNode } from "../transport/Transport.js";
 import { diagnosticArray, epochSec, keyValues, loopStatus } from "../transport/diagnostics.js";
 import type { TendonNode } from "./TendonNode.js";
+import { TopicController } from "./TopicController.js";
 import { TOPICS } from "../transport/topics.js";
 
 /** Parameters every bridge node has. */
@@ -87,20 +88,6 @@ export interface BridgeLinkCounters {
   readonly problems: Readonly<Partial<Record<ProblemCode, number>>>;
 }
 
-/** The placeholder controller: the command comes from the topic, in the exchange stage. */
-function remoteController(): Controller {
-  let zeros = new Float64Array(0);
-  return {
-    name: "remote",
-    configure(spec: RobotSpec) {
-      zeros = new Float64Array(spec.muscles.length);
-    },
-    update() {
-      return zeros;
-    },
-  };
-}
-
 export class BridgeNode implements TendonNode {
   readonly name: string;
   readonly #o: BridgeNodeOptions;
@@ -115,14 +102,9 @@ export class BridgeNode implements TendonNode {
   #subscriptions: Subscription | undefined;
   #diagnosticsTimer: PeriodicTimer | undefined;
   #publishDiagnostics: (() => void) | undefined;
-  // The newest command received, and the tick it arrived in.
-  #command = new Float64Array(0);
+  #remote: TopicController | undefined;
   // The last command written before the loop's final safe command, for the stop report.
   #lastWritten = new Float64Array(0);
-  #commandTick = -1;
-  #tick = -1;
-  #timedOut = false;
-  #counters = { commandsReceived: 0, commandsRejected: 0, ticksCommanded: 0, ticksTimedOut: 0, statesPublished: 0 };
   readonly #problems: Partial<Record<ProblemCode, number>> = {};
 
   constructor(options: BridgeNodeOptions) {
@@ -154,7 +136,8 @@ export class BridgeNode implements TendonNode {
   }
 
   get counters(): BridgeLinkCounters {
-    return { ...this.#counters, problems: { ...this.#problems } };
+    const c = this.#remote?.counters ?? { commandsReceived: 0, commandsRejected: 0, ticksCommanded: 0, ticksTimedOut: 0, statesPublished: 0 };
+    return { ...c, problems: { ...this.#problems } };
   }
 
   async start(): Promise<void> {
@@ -163,90 +146,32 @@ export class BridgeNode implements TendonNode {
     if (bridge.state === "unconfigured") await bridge.configure();
     if (this.#stopRequested) return;
     const spec = bridge.spec;
-    const n = spec.muscles.length;
-    this.#command = new Float64Array(n);
-    this.#lastWritten = new Float64Array(n);
+    this.#lastWritten = new Float64Array(spec.muscles.length);
     const node = this.#node;
     const steppable = isSteppable(bridge) ? bridge : undefined;
-    const stampSec = this.#o.stampSec ?? (steppable ? () => steppable.simTimeSec : epochSec);
-    const publishClock = this.#o.publishClock ?? false;
-
-    const muscleStates = createJointState(spec.muscles.map((m) => m.name));
-    const jointStates = createJointState(
-      spec.joints.map((j) => j.name),
-      { effort: false },
-    );
-    const clock = createClock();
-    const musclePub = node.createPublisher("sensor_msgs/msg/JointState", TOPICS.muscleStates, QOS_CONTROL);
-    const jointPub = node.createPublisher("sensor_msgs/msg/JointState", TOPICS.jointStates, QOS_CONTROL);
-    const clockPub = publishClock ? node.createPublisher("rosgraph_msgs/msg/Clock", TOPICS.clock, QOS_CONTROL) : undefined;
-    const diagPub = node.createPublisher("diagnostic_msgs/msg/DiagnosticArray", TOPICS.diagnostics, QOS_DEFAULT);
-
-    const subs = node.subscribe("std_msgs/msg/Float64MultiArray", TOPICS.muscleCommands, QOS_CONTROL).subscribe((msg) => {
-      if (msg.data.length !== n) {
-        if (this.#counters.commandsRejected++ === 0) {
-          node.log("warn", `ignoring commands with ${msg.data.length} values on ${TOPICS.muscleCommands}: '${spec.name}' has ${n} muscles`);
-        }
-        return;
-      }
-      this.#command.set(msg.data);
-      this.#commandTick = this.#tick;
-      this.#counters.commandsReceived++;
-    });
-    this.#subscriptions = subs;
-
-    const publishStates = (frame: SensorFrame): void => {
-      const t = stampSec();
-      setStamp(muscleStates.header.stamp, t);
-      muscleStates.position.set(frame.muscleLengthM);
-      muscleStates.velocity.set(frame.muscleVelocityMps);
-      muscleStates.effort.set(frame.muscleForceN);
-      setStamp(jointStates.header.stamp, t);
-      jointStates.position.set(frame.jointAngleRad);
-      jointStates.velocity.set(frame.jointVelocityRadps);
-      if (clockPub) clockPub.publish(setStampClock(clock, t));
-      jointPub.publish(jointStates);
-      // Last: the controller ticks on muscle states, and then has this tick's joints too.
-      musclePub.publish(muscleStates);
-      this.#counters.statesPublished++;
-    };
-
     const params = this.#o.params;
     const periodSec = this.#o.periodSec;
-    const exchange = map((c: Cycle) => {
-      this.#tick = c.tick.index;
-      if (c.fresh) publishStates(c.frame);
-      // Stale sensors or a failed read: the loop already chose the safe command.
-      if (c.source === "safe") return c;
-      const timeoutTicks = Math.max(1, Math.round(params.values.command_timeout_sec / periodSec));
-      if (this.#commandTick >= 0 && this.#tick - this.#commandTick <= timeoutTicks) {
-        c.command.values.set(this.#command);
-        c.source = "remote";
-        this.#counters.ticksCommanded++;
-        if (this.#timedOut) {
-          this.#timedOut = false;
-          node.log("info", `commands on ${TOPICS.muscleCommands} are back`);
-        }
-      } else {
-        c.source = "safe";
-        this.#counters.ticksTimedOut++;
-        if (!this.#timedOut && this.#commandTick >= 0) {
-          this.#timedOut = true;
-          node.log("warn", `no command on ${TOPICS.muscleCommands} for more than ${params.values.command_timeout_sec} s: sending the safe command until commands return`);
-        }
-      }
-      return c;
+    const remote = new TopicController({
+      node,
+      stampSec: this.#o.stampSec ?? (steppable ? () => steppable.simTimeSec : epochSec),
+      publishClock: this.#o.publishClock ?? false,
+      timeoutSec: () => params.values.command_timeout_sec,
+      periodSec,
     });
+    this.#remote = remote;
+    const diagPub = node.createPublisher("diagnostic_msgs/msg/DiagnosticArray", TOPICS.diagnostics, QOS_DEFAULT);
+    const subs = new Subscription(() => remote.close());
+    this.#subscriptions = subs;
 
     const loop = new ControlLoop({
       bridge,
-      controller: remoteController(),
+      controller: remote,
       mode: this.#o.mode,
       periodSec,
       maxTicks: this.#o.maxTicks,
       timer: this.#o.timer,
       limits: this.#o.limits,
-      stages: [exchange],
+      readers: [remote.publishStates()],
     });
     this.#loop = loop;
     const onProblem = this.#o.onProblem ?? ((p: ProblemEvent) => node.log("warn", p.message));
@@ -289,12 +214,13 @@ export class BridgeNode implements TendonNode {
     if (stats) {
       status.push(loopStatus(`${this.name}: control loop`, spec.name, stats, { mode: this.#o.mode, rate_hz: 1 / this.#o.periodSec, bridge_state: this.#bridge.state }));
     }
-    const c = this.#counters;
+    const c = this.counters;
+    const timedOut = this.#remote?.timedOut ?? false;
     const problems = Object.entries(this.#problems).map(([code, count]) => [`problem_${code}`, count] as const);
     status.push({
-      level: this.#timedOut || c.commandsReceived === 0 ? DIAGNOSTIC_WARN : DIAGNOSTIC_OK,
+      level: timedOut || c.commandsReceived === 0 ? DIAGNOSTIC_WARN : DIAGNOSTIC_OK,
       name: `${this.name}: command link`,
-      message: c.commandsReceived === 0 ? `no command received on ${TOPICS.muscleCommands}` : this.#timedOut ? "commands timed out: safe command" : "commands flowing",
+      message: c.commandsReceived === 0 ? `no command received on ${TOPICS.muscleCommands}` : timedOut ? "commands timed out: safe command" : "commands flowing",
       hardware_id: spec.name,
       values: keyValues({
         commands_received: c.commandsReceived,
@@ -350,9 +276,4 @@ export class BridgeNode implements TendonNode {
     const last = ticks > 0 ? ` (the last command before it: [${Array.from(this.#lastWritten).map((u) => +u.toFixed(4)).join(", ")}])` : "";
     this.#node.log("info", `stopped after ${ticks} ticks; wrote the safe command [${Array.from(safe).join(", ")}]${last}${readBack}`);
   }
-}
-
-function setStampClock(clock: ReturnType<typeof createClock>, t: number) {
-  setStamp(clock.clock, t);
-  return clock;
 }

@@ -1,42 +1,47 @@
 /**
- * The controller node: DEP on /muscle_states, the arbitration hook, limits, and the command on
- * /muscle_commands, once per received state (the bridge's tick sets the rate).
+ * The controller node: the same `ControlLoop` as every other run, over topics. Its bridge is a
+ * `TopicBridge` (the newest /muscle_states and /joint_states in, /muscle_commands out) and its
+ * ticks are the arrivals of /muscle_states, so the bridge node's tick sets the rate. Per state
+ * message: read -> DEP -> publish DEP's own command on /muscle_commands/dep -> the newest command
+ * of each source (/muscle_commands/teleop, ...) into the arbiter -> the safety layer (arbiter:
+ * priorities, timeouts, the latched e-stop of /estop until /estop_reset, the rate-limited
+ * hand-over; then the limits) -> write /muscle_commands; after the write, /transitions and, every
+ * `matrix_period_sec`, /dep/matrix. The owner of each muscle group is published on
+ * /arbiter/owners (latched, on every change) and every switch on /arbiter/events.
  *
- * Per state message: fill a sensor frame (muscles from /muscle_states, joints from the newest
- * /joint_states) -> DEP (`computeCommand`) -> publish DEP's own command on /muscle_commands/dep ->
- * the arbiter (src/safety: per-source commands /muscle_commands/teleop, ... by priority with
- * timeouts, the latched e-stop of /estop until /estop_reset, the rate-limited hand-over) ->
- * `limitCommand` -> publish /muscle_commands, /transitions and, every `matrix_period_sec`,
- * /dep/matrix. The owner of each muscle group is published on /arbiter/owners (latched, on every
- * change) and every switch on /arbiter/events. The loop's operators and `CommandLimits` are reused.
+ * The arbitration and limits are a `SafetyLayer` built from one `SafetyConfig`, made from the
+ * parameters (`safetyConfigFromParameters`): the same code and configuration shape as `--serve`.
  *
  * The robot spec comes from the messages: muscle names from /muscle_states, joint names from
  * /joint_states, command range and unit from parameters. The first state message (and the first
  * after the muscles change) configures DEP; control starts with the next one.
  *
  * Parameters are applied between ticks. A change of a DEP parameter (kappa, tau, ...), of the
- * output mapping or of the command range restarts DEP with the new values: the current `Dep`
- * cannot change its parameters in place, so what it learned (its matrix and buffers) starts
- * afresh. A change of the rate limit or the source timeout keeps DEP running.
+ * output mapping or of the command range restarts DEP with the new values (a new loop for the
+ * new spec): the current `Dep` cannot change its parameters in place, so what it learned (its
+ * matrix and buffers) starts afresh. A change of the rate limit or the source timeout keeps DEP
+ * running.
  */
-import { combineLatest, filter, map, startWith, Subscription, switchMap, tap, type Observable } from "rxjs";
+import { combineLatest, filter, map, share, startWith, Subscription, tap, type Observable } from "rxjs";
 import { WallClock, type Clock } from "../core/clock.js";
-import type { ProblemCode, ProblemEvent } from "../core/events.js";
-import { createMuscleCommand, createSensorFrame } from "../core/frames.js";
+import type { ProblemCode } from "../core/events.js";
 import type { CommandUnit, RobotSpec } from "../core/spec.js";
 import { DepController } from "../dep/DepController.js";
 import { DEP_DEFAULTS, DEP_NORMALIZATION_AXES, DEP_NORMALIZATIONS, DEP_Q_NORM_SELECTORS, DepParamsError, depParamsSchema, resolveDepParams, type DepParams } from "../dep/params.js";
 import { CommandLimits } from "../loop/CommandLimits.js";
+import { ControlLoop, type LoopResult } from "../loop/ControlLoop.js";
 import { LoopStats } from "../loop/LoopStats.js";
-import { computeCommand, createCycle, limitCommand, type Cycle } from "../loop/operators.js";
-import { createMatrix, createVector, DIAGNOSTIC_OK, DIAGNOSTIC_WARN, stampToSec, type JointStateMsg } from "../transport/messages.js";
+import type { Cycle } from "../loop/operators.js";
+import { createMatrix, createVector, DIAGNOSTIC_OK, DIAGNOSTIC_WARN, type Float64MultiArrayMsg, type JointStateMsg } from "../transport/messages.js";
 import { param, type AppliedChange, type NodeParameters, type ParameterValues } from "../transport/parameters.js";
 import { QOS_CONTROL, QOS_DEFAULT, QOS_LATCHED, type PeriodicTimer, type Publisher, type TransportNode } from "../transport/Transport.js";
 import type { StringMsg } from "../transport/messages.js";
 import { diagnosticArray, epochSec, keyValues, loopStatus } from "../transport/diagnostics.js";
 import { latestCommand, type CommandSource, type LatestCommand } from "./sourceOverride.js";
-import { Arbiter, type SafeMode } from "../safety/Arbiter.js";
-import { arbitrate } from "../safety/arbitrate.js";
+import type { Arbiter, SafeMode } from "../safety/Arbiter.js";
+import type { SafetyConfig } from "../safety/config.js";
+import { SafetyLayer } from "../safety/SafetyLayer.js";
+import { TopicBridge } from "./TopicBridge.js";
 import type { ArbiterEvent } from "../safety/events.js";
 import type { TendonNode } from "./TendonNode.js";
 import { sourceCommandTopic, TOPICS, TRANSITION_FIELDS } from "../transport/topics.js";
@@ -148,13 +153,38 @@ interface Names {
   readonly joints: readonly string[];
 }
 
+/** One configuration (names and the parameters that shape DEP): its spec, DEP, safety layer, bridge and loop. */
 interface Config {
   readonly names: Names;
   readonly spec: RobotSpec;
   readonly controller: DepController;
-  readonly limits: CommandLimits;
-  readonly cycle: Cycle;
-  readonly arbiter: Arbiter;
+  readonly safety: SafetyLayer;
+  readonly bridge: TopicBridge;
+  /** What the loop's subscribers hold; ended when the configuration is retired. */
+  readonly subs: Subscription;
+  loop: ControlLoop | undefined;
+  run: Promise<LoopResult> | undefined;
+}
+
+/** Period of a tick whose state stamp did not advance, and of the first one (s). */
+const NOMINAL_PERIOD_SEC = 0.01;
+
+/**
+ * The node's parameters as a `SafetyConfig` (the shape of `--serve --safety FILE`):
+ * `command_sources` highest priority first, DEP (the loop's controller) last.
+ */
+export function safetyConfigFromParameters(v: Values, controllerName: string): SafetyConfig {
+  return {
+    groups: "auto",
+    safeMode: v.safe_mode as SafeMode,
+    transitionSec: v.transition_sec,
+    sources: [
+      ...v.command_sources.map((name, k) => ({ name, priority: Math.max(1, 200 - k), timeoutSec: v.source_timeout_sec })),
+      { name: controllerName, priority: 0, timeoutSec: 0, controller: true },
+    ],
+    locks: [],
+    limits: { maxRatePerSec: v.max_rate_per_sec > 0 ? v.max_rate_per_sec : Infinity },
+  };
 }
 
 export interface ControllerNodeOptions {
@@ -178,8 +208,8 @@ export class ControllerNode implements TendonNode {
   readonly #problems: Partial<Record<ProblemCode, number>> = {};
   #subs = new Subscription();
   #config: Config | undefined;
+  #commandPub: Publisher<Float64MultiArrayMsg> | undefined;
   #diagnosticsTimer: PeriodicTimer | undefined;
-  #publishSafe: (() => void) | undefined;
   #publishDiagnostics: (() => void) | undefined;
   #restarts = 0;
   #stopped = false;
@@ -204,7 +234,12 @@ export class ControllerNode implements TendonNode {
 
   /** The arbiter of the current configuration (after the first state message). */
   get arbiter(): Arbiter | undefined {
-    return this.#config?.arbiter;
+    return this.#config?.safety.arbiter;
+  }
+
+  /** The control loop of the current configuration (after the first state message). */
+  get loop(): ControlLoop | undefined {
+    return this.#config?.loop;
   }
 
   /** Ticks per command source ("dep", "teleop", "safe", ...). */
@@ -230,11 +265,8 @@ export class ControllerNode implements TendonNode {
     const node = this.#node;
     const params = this.#params;
     const clock = this.#clock;
-    const onProblem = (p: ProblemEvent): void => {
-      if ((this.#problems[p.code] = (this.#problems[p.code] ?? 0) + 1) === 1) node.log("warn", p.message);
-    };
 
-    const commandPub = node.createPublisher("std_msgs/msg/Float64MultiArray", TOPICS.muscleCommands, QOS_CONTROL);
+    this.#commandPub = node.createPublisher("std_msgs/msg/Float64MultiArray", TOPICS.muscleCommands, QOS_CONTROL);
     const depPub = node.createPublisher("std_msgs/msg/Float64MultiArray", sourceCommandTopic("dep"), QOS_CONTROL);
     const transitionsPub = node.createPublisher("std_msgs/msg/Float64MultiArray", TOPICS.transitions, QOS_CONTROL);
     const matrixPub = node.createPublisher("std_msgs/msg/Float64MultiArray", TOPICS.depMatrix, QOS_DEFAULT);
@@ -244,7 +276,7 @@ export class ControllerNode implements TendonNode {
     this.#subs.add(
       node.subscribe("std_msgs/msg/Bool", TOPICS.estop, QOS_DEFAULT).subscribe((m) => {
         if (!m.data) return;
-        const arbiter = this.#config?.arbiter;
+        const arbiter = this.#config?.safety.arbiter;
         if (arbiter) arbiter.estop("ros", `true on ${TOPICS.estop}`);
         else this.#estopBeforeConfig = true;
       }),
@@ -253,7 +285,7 @@ export class ControllerNode implements TendonNode {
       node.subscribe("std_msgs/msg/Bool", TOPICS.estopReset, QOS_DEFAULT).subscribe((m) => {
         if (!m.data) return;
         this.#estopBeforeConfig = false;
-        this.#config?.arbiter.reset("ros");
+        this.#config?.safety.arbiter.reset("ros");
       }),
     );
 
@@ -264,6 +296,7 @@ export class ControllerNode implements TendonNode {
         if (malformed++ === 0) node.log("warn", `ignoring ${TOPICS.muscleStates} with ${m.name.length} names and ${m.position.length} positions`);
         return false;
       }),
+      share(),
     );
     // The newest joint state, read by each tick (only the muscle states set the rate).
     let joints: JointStateMsg | undefined;
@@ -276,6 +309,85 @@ export class ControllerNode implements TendonNode {
     // reads the newest command of every source from here.
     const latest: (LatestCommand | undefined)[] = sources.map(() => undefined);
     sources.forEach((s, k) => this.#subs.add(s.latest$.subscribe((l) => (latest[k] = l))));
+
+    let depMsg = createVector(0);
+    let transitionsMsg = createMatrix(0, TRANSITION_FIELDS.length, "muscle", TRANSITION_FIELDS.join("|"));
+    let matrixMsg = createMatrix(0, 0, "motor", "sensor");
+    let lastMatrixSec = -Infinity;
+
+    /** A loop for a new configuration: the same operators as every run, on topics. */
+    const startLoop = (cfg: Config): void => {
+      const n = cfg.spec.muscles.length;
+      if (depMsg.data.length !== n) {
+        depMsg = createVector(n);
+        transitionsMsg = createMatrix(n, TRANSITION_FIELDS.length, "muscle", TRANSITION_FIELDS.join("|"));
+        matrixMsg = createMatrix(n, n, "motor", "sensor");
+      }
+      const fed = sources.map(() => 0);
+      // DEP's own command, as it left DEP (before arbitration).
+      const publishDep = tap((c: Cycle) => {
+        if (c.source !== cfg.controller.name) return;
+        depMsg.data.set(c.command.values);
+        depPub.publish(depMsg);
+      });
+      // New commands of each source since the last tick, stamped when they arrived.
+      const feedSources = tap((_c: Cycle) => {
+        for (let k = 0; k < latest.length; k++) {
+          const l = latest[k];
+          if (!l || l.count === fed[k] || l.data.length !== n) continue;
+          fed[k] = l.count;
+          cfg.safety.arbiter.submitMuscles(sources[k].name, l.data, undefined, l.atSec);
+        }
+      });
+      const loop = new ControlLoop({
+        bridge: cfg.bridge,
+        controller: cfg.controller,
+        mode: "external",
+        ticks: cfg.bridge.ticks,
+        periodSec: NOMINAL_PERIOD_SEC,
+        stages: [publishDep, feedSources, cfg.safety.stage()],
+        limiter: cfg.safety.limiter,
+      });
+      cfg.loop = loop;
+      cfg.subs.add(
+        loop.events$.subscribe((e) => {
+          if (e.type === "problem" && (this.#problems[e.code] = (this.#problems[e.code] ?? 0) + 1) === 1) node.log("warn", e.message);
+        }),
+      );
+      cfg.subs.add(
+        loop.cycles$.subscribe((c) => {
+          const v = params.values;
+          if (v.publish_transitions) {
+            const f = c.frame;
+            const d = transitionsMsg.data;
+            const k = TRANSITION_FIELDS.length;
+            for (let i = 0; i < f.muscleLengthM.length; i++) {
+              d[i * k] = f.muscleLengthM[i];
+              d[i * k + 1] = f.muscleVelocityMps[i];
+              d[i * k + 2] = f.muscleForceN[i];
+              d[i * k + 3] = c.command.values[i];
+            }
+            transitionsPub.publish(transitionsMsg);
+          }
+          const t = c.tick.startSec;
+          const matrix = cfg.controller.matrix;
+          if (v.matrix_period_sec > 0 && t - lastMatrixSec >= v.matrix_period_sec && matrix) {
+            lastMatrixSec = t;
+            matrixMsg.data.set(matrix.call(cfg.controller));
+            matrixPub.publish(matrixMsg);
+          }
+          this.#sourceTicks.set(c.source, (this.#sourceTicks.get(c.source) ?? 0) + 1);
+          this.#stats.record(0, (c.workEndMs - c.workStartMs) / 1000, 0);
+          // Between ticks: a change applied here reconfigures before the next state arrives.
+          params.applyPending();
+        }),
+      );
+      this.#watchArbiter(cfg.safety.arbiter);
+      cfg.bridge.activateNow();
+      // Subscribes to the bridge's ticks before returning (the bridge is active).
+      cfg.run = loop.run();
+      cfg.run.catch((err: unknown) => node.log("error", `control loop failed: ${err instanceof Error ? err.message : String(err)}`));
+    };
 
     // The names of muscles and joints: a new value only when they change (compared without
     // allocating: in process the name arrays are the same objects every tick).
@@ -292,175 +404,67 @@ export class ControllerNode implements TendonNode {
       map(() => ({ muscles: [...lastMuscles], joints: [...lastJoints] })),
     );
     const initial: AppliedChange<ControllerParameterSpecs> = { names: [], values: params.values };
-    const configs$ = combineLatest([names$, params.applied$.pipe(startWith(initial))]).pipe(map(([names, change]) => this.#configure(names, change)));
-
-    let commandMsg = createVector(0);
-    let depMsg = createVector(0);
-    let transitionsMsg = createMatrix(0, TRANSITION_FIELDS.length, "muscle", TRANSITION_FIELDS.join("|"));
-    let matrixMsg = createMatrix(0, 0, "motor", "sensor");
-    let lastMatrixSec = -Infinity;
-    let lastStampSec = NaN;
-    let tickIndex = 0;
-
-    const cycles$ = configs$.pipe(
-      switchMap((cfg) => {
-        const n = cfg.spec.muscles.length;
-        if (commandMsg.data.length !== n) {
-          commandMsg = createVector(n);
-          depMsg = createVector(n);
-          transitionsMsg = createMatrix(n, TRANSITION_FIELDS.length, "muscle", TRANSITION_FIELDS.join("|"));
-          matrixMsg = createMatrix(n, n, "motor", "sensor");
-        }
-        const nominalPeriodSec = 0.01;
-        const fed = sources.map(() => 0);
-        this.#watchArbiter(cfg.arbiter);
-        return states$.pipe(
-          map((msg) => {
-            const c = cfg.cycle;
-            const f = c.frame;
-            c.workStartMs = performance.now();
-            copyInto(f.muscleLengthM, msg.position);
-            copyInto(f.muscleVelocityMps, msg.velocity);
-            copyInto(f.muscleForceN, msg.effort);
-            if (joints && joints.position.length === f.jointAngleRad.length) {
-              f.jointAngleRad.set(joints.position);
-              copyInto(f.jointVelocityRadps, joints.velocity);
-            }
-            const t = stampToSec(msg.header.stamp);
-            const dt = t - lastStampSec;
-            const tick = c.tick;
-            tick.index = tickIndex++;
-            tick.cycle = tick.index + 1;
-            tick.periodSec = dt > 0 ? dt : tick.periodSec > 0 ? tick.periodSec : nominalPeriodSec;
-            tick.deadlineSec = t;
-            tick.startSec = t;
-            tick.missed = 0;
-            lastStampSec = t;
-            f.stampSec = t;
-            f.seq = tick.index;
-            c.fresh = true;
-            c.staleTicks = 0;
-            c.source = "safe";
-            return c;
-          }),
-          computeCommand(cfg.controller, onProblem),
-          tap((c) => {
-            if (c.source !== cfg.controller.name) return;
-            depMsg.data.set(c.command.values);
-            depPub.publish(depMsg);
-          }),
-          // New commands of each source since the last tick, stamped when they arrived.
-          tap(() => {
-            for (let k = 0; k < latest.length; k++) {
-              const l = latest[k];
-              if (!l || l.count === fed[k] || l.data.length !== n) continue;
-              fed[k] = l.count;
-              cfg.arbiter.submitMuscles(sources[k].name, l.data, undefined, l.atSec);
-            }
-          }),
-          arbitrate(cfg.arbiter, cfg.limits, { clock }),
-          limitCommand(cfg.limits, onProblem),
-        );
-      }),
-    );
-
     this.#subs.add(
-      cycles$.subscribe((c) => {
-        commandMsg.data.set(c.command.values);
-        commandPub.publish(commandMsg);
-        const cfg = this.#config!;
-        const v = params.values;
-        if (v.publish_transitions) {
-          const f = c.frame;
-          const d = transitionsMsg.data;
-          const k = TRANSITION_FIELDS.length;
-          for (let i = 0; i < f.muscleLengthM.length; i++) {
-            d[i * k] = f.muscleLengthM[i];
-            d[i * k + 1] = f.muscleVelocityMps[i];
-            d[i * k + 2] = f.muscleForceN[i];
-            d[i * k + 3] = c.command.values[i];
-          }
-          transitionsPub.publish(transitionsMsg);
-        }
-        const t = c.tick.startSec;
-        if (v.matrix_period_sec > 0 && t - lastMatrixSec >= v.matrix_period_sec) {
-          lastMatrixSec = t;
-          matrixMsg.data.set(cfg.controller.matrix());
-          matrixPub.publish(matrixMsg);
-        }
-        this.#sourceTicks.set(c.source, (this.#sourceTicks.get(c.source) ?? 0) + 1);
-        this.#stats.record(0, (performance.now() - c.workStartMs) / 1000, 0);
-        // Between ticks: a change applied here reconfigures before the next state arrives.
-        params.applyPending();
+      combineLatest([names$, params.applied$.pipe(startWith(initial))]).subscribe(([names, change]) => {
+        const prev = this.#config;
+        const cfg = this.#configure(names, change, states$, () => joints);
+        if (cfg !== prev) startLoop(cfg);
       }),
     );
 
-    this.#publishSafe = () => {
-      const cfg = this.#config;
-      if (!cfg) return;
-      cfg.limits.safe(commandMsg.data);
-      commandPub.publish(commandMsg);
-    };
     this.#publishDiagnostics = () => diagPub.publish(this.#diagnostics());
     this.#diagnosticsTimer = node.createTimer(params.values.diagnostics_period_sec, this.#publishDiagnostics);
   }
 
-  #configure(names: Names, change: AppliedChange<ControllerParameterSpecs>): Config {
+  /** The configuration for these names and parameters: the current one adjusted in place, or a new one (and the old one retired). */
+  #configure(names: Names, change: AppliedChange<ControllerParameterSpecs>, states$: Observable<JointStateMsg>, joints: () => JointStateMsg | undefined): Config {
     const v = change.values;
     const prev = this.#config;
-    const sameSpec = prev !== undefined && prev.names === names && !change.names.some((k) => RESTARTS_DEP.has(k));
-    let config: Config;
-    if (prev && sameSpec) {
-      // Only the limits (rate) or timeouts changed: DEP keeps running.
-      const limits = new CommandLimits(prev.spec, { maxRatePerSec: v.max_rate_per_sec > 0 ? v.max_rate_per_sec : Infinity });
-      // The rate limiter starts from the last command sent, so the change makes no jump.
-      primeLimits(limits, prev.cycle.command.values, prev.spec);
-      for (const name of v.command_sources) prev.arbiter.setSourceTimeout(name, v.source_timeout_sec);
-      config = { ...prev, limits };
-    } else {
-      const spec: RobotSpec = {
-        name: "muscle_states",
-        commandUnit: v.command_unit as CommandUnit,
-        muscles: names.muscles.map((name) => ({ name, commandMin: v.command_min, commandMax: v.command_max, safeCommand: v.safe_command })),
-        joints: names.joints.map((name) => ({ name, rangeRad: null })),
-      };
-      const controller = new DepController({
-        preset: this.#o.preset,
-        params: depOverrides(v),
-        outputMapping: v.output_mapping === "auto" ? undefined : (v.output_mapping as "myosuite" | "linear"),
-      });
-      controller.configure(spec);
-      const limits = new CommandLimits(spec, { maxRatePerSec: v.max_rate_per_sec > 0 ? v.max_rate_per_sec : Infinity });
-      const cycle = prev && prev.names === names ? prev.cycle : createCycle(createSensorFrame(spec), createMuscleCommand(spec));
-      if (prev) {
-        this.#restarts++;
-        if (prev.names === names) primeLimits(limits, prev.cycle.command.values, spec);
-        const why = prev.names === names ? `parameters changed (${change.names.join(", ")})` : `the muscles changed (${names.muscles.length}: ${names.muscles.join(", ")})`;
-        this.#node.log("info", `DEP restarted: ${why}`);
-      } else {
-        this.#node.log("info", `configured for ${names.muscles.length} muscles (${names.muscles.join(", ")}), ${names.joints.length} joints`);
-      }
-      const arbiter = new Arbiter({
-        spec,
-        sources: [
-          // command_sources lists the highest priority first; DEP (this node's controller) is last.
-          ...v.command_sources.map((name, k) => ({ name, priority: Math.max(1, 200 - k), timeoutSec: v.source_timeout_sec })),
-          { name: controller.name, priority: 0, timeoutSec: 0, controller: true },
-        ],
-        safeMode: v.safe_mode as SafeMode,
-        transitionSec: v.transition_sec,
-        clock: this.#clock,
-      });
-      // A latched e-stop survives a restart of DEP; one that came before the first state applies now.
-      const latched = prev?.arbiter.estopState;
-      if (latched?.latched) arbiter.estop(latched.by, latched.reason);
-      else if (this.#estopBeforeConfig) arbiter.estop("ros", `true on ${TOPICS.estop}`);
-      this.#estopBeforeConfig = false;
-      prev?.arbiter.dispose();
-      config = { names, spec, controller, limits, cycle, arbiter };
+    if (prev && prev.names === names && !change.names.some((k) => RESTARTS_DEP.has(k))) {
+      // Only the rate limit or timeouts changed: DEP keeps running.
+      prev.safety.limiter.setMaxRatePerSec(v.max_rate_per_sec > 0 ? v.max_rate_per_sec : Infinity);
+      for (const name of v.command_sources) prev.safety.arbiter.setSourceTimeout(name, v.source_timeout_sec);
+      return prev;
     }
+    const spec: RobotSpec = {
+      name: "muscle_states",
+      commandUnit: v.command_unit as CommandUnit,
+      muscles: names.muscles.map((name) => ({ name, commandMin: v.command_min, commandMax: v.command_max, safeCommand: v.safe_command })),
+      joints: names.joints.map((name) => ({ name, rangeRad: null })),
+    };
+    const controller = new DepController({
+      preset: this.#o.preset,
+      params: depOverrides(v),
+      outputMapping: v.output_mapping === "auto" ? undefined : (v.output_mapping as "myosuite" | "linear"),
+    });
+    const safety = new SafetyLayer({ spec, config: safetyConfigFromParameters(v, controller.name), clock: this.#clock, arbitrateOnClock: true });
+    if (prev) {
+      this.#restarts++;
+      // The rate limiter starts from the last command sent, so the restart makes no jump.
+      if (prev.names === names) primeLimits(safety.limiter, prev.safety.limiter.lastCommand, spec);
+      const why = prev.names === names ? `parameters changed (${change.names.join(", ")})` : `the muscles changed (${names.muscles.length}: ${names.muscles.join(", ")})`;
+      this.#node.log("info", `DEP restarted: ${why}`);
+    } else {
+      this.#node.log("info", `configured for ${names.muscles.length} muscles (${names.muscles.join(", ")}), ${names.joints.length} joints`);
+    }
+    // A latched e-stop survives a restart of DEP; one that came before the first state applies now.
+    const latched = prev?.safety.arbiter.estopState;
+    if (latched?.latched) safety.arbiter.estop(latched.by, latched.reason);
+    else if (this.#estopBeforeConfig) safety.arbiter.estop("ros", `true on ${TOPICS.estop}`);
+    this.#estopBeforeConfig = false;
+    if (prev) this.#retire(prev);
+    const bridge = new TopicBridge({ spec, states$, joints, commands: this.#commandPub!, nominalPeriodSec: NOMINAL_PERIOD_SEC });
+    const config: Config = { names, spec, controller, safety, bridge, subs: new Subscription(), loop: undefined, run: undefined };
     this.#config = config;
     return config;
+  }
+
+  /** Ends a configuration's loop without publishing (its successor writes next). */
+  #retire(cfg: Config): void {
+    cfg.bridge.detach();
+    cfg.loop?.stop();
+    cfg.subs.unsubscribe();
+    cfg.safety.dispose();
   }
 
   /** Publishes the arbiter's events, and its owners after each change. */
@@ -510,15 +514,22 @@ export class ControllerNode implements TendonNode {
     return diagnosticArray(epochSec(), status);
   }
 
-  /** Publishes the safe command once (so that a bridge elsewhere goes safe now, not at its timeout), then releases everything. */
+  /**
+   * Ends the loop, which publishes the safe command once (so that a bridge elsewhere goes safe
+   * now, not at its timeout), then releases everything.
+   */
   async stop(): Promise<void> {
     if (this.#stopped) return;
     this.#stopped = true;
     this.#diagnosticsTimer?.cancel();
     this.#subs.unsubscribe();
     this.#arbiterSub?.unsubscribe();
+    const cfg = this.#config;
     try {
-      this.#publishSafe?.();
+      cfg?.loop?.stop();
+      await cfg?.run?.catch(() => undefined);
+      cfg?.subs.unsubscribe();
+      cfg?.safety.dispose();
       this.#publishDiagnostics?.();
     } finally {
       this.#node.destroy();
@@ -538,9 +549,4 @@ function sameNames(a: readonly string[], b: readonly string[]): boolean {
   if (a.length !== b.length) return false;
   for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
   return true;
-}
-
-/** Copies `src` into `dst` when the sizes match; leaves `dst` as it was otherwise (an empty effort array, say). */
-function copyInto(dst: Float64Array, src: ArrayLike<number>): void {
-  if (src.length === dst.length) dst.set(src);
 }

@@ -25,6 +25,11 @@ export interface SafetyLayerOptions {
   readonly controllerName?: string;
   /** The loop's tick clock (the real-time timer, or simulated time); stamps asynchronous commands. */
   readonly clock?: Clock;
+  /**
+   * Arbitrate at `clock`'s time instead of the tick's: for a loop whose ticks carry the sensors'
+   * stamps (the ROS controller node, simulated time) while commands arrive on the wall clock.
+   */
+  readonly arbitrateOnClock?: boolean;
 }
 
 /** What the last tick wrote. Arrays are reused: copy what you keep. */
@@ -46,9 +51,11 @@ export class SafetyLayer {
   readonly last: LastCommand;
   #subscription: Subscription | undefined;
   #loop: ControlLoop | undefined;
+  readonly #arbitrationClock: Clock | undefined;
 
   constructor(options: SafetyLayerOptions) {
     this.spec = options.spec;
+    this.#arbitrationClock = options.arbitrateOnClock ? options.clock : undefined;
     this.config = options.config ?? defaultSafetyConfig(options.controllerName);
     const c = this.config;
     this.arbiter = new Arbiter({
@@ -70,7 +77,7 @@ export class SafetyLayer {
 
   /** The arbitration stage, for `ControlLoopOptions.stages`. */
   stage(): OperatorFunction<Cycle, Cycle> {
-    return arbitrate(this.arbiter, this.limiter);
+    return arbitrate(this.arbiter, this.limiter, { clock: this.#arbitrationClock });
   }
 
   /** What a `ControlLoop` needs: the stage and the limiter. */
