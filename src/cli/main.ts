@@ -32,6 +32,7 @@ const SUBCOMMANDS: readonly Subcommand[] = [
   { name: "learn", summary: "learn the reach task on the simulated arm with MPO and DEP-RL exploration", load: async () => (await import("./learnCommand.js")).registerLearnCommand },
   { name: "info", summary: "show what an MCAP recording holds: topics, types, counts, duration", load: async () => (await import("./infoCommand.js")).registerInfoCommand },
   { name: "report", summary: "write a self-contained HTML report of an MCAP recording", load: async () => (await import("./reportCommand.js")).registerReportCommand },
+  { name: "plan", summary: "solve a task (reach, pose, path, velocity) by iCEM model-predictive control, on MuJoCo or zero-shot on a learned world model", load: async () => (await import("./planCommand.js")).registerPlanCommand },
 ];
 
 const VERSION = "0.1.0";

@@ -2,6 +2,7 @@
  * What a planner optimises: a cost of predicted trajectories. Task costs (src/tasks) and
  * intrinsic signals (negative ensemble disagreement for free play) are both `TrajectoryCost`s.
  */
+import { UserError } from "../core/errors.js";
 import type { StateLayout } from "../models/types.js";
 
 /** One batch of rolled-out trajectories, as the cost sees it. Arrays are the planner's: read, do not keep. */
@@ -31,6 +32,6 @@ export interface TrajectoryCost {
 }
 
 /** A planner setting that cannot work (a horizon or population of 0, ...): the user's to fix. */
-export class PlannerOptionError extends RangeError {
+export class PlannerOptionError extends UserError {
   override name = "PlannerOptionError";
 }

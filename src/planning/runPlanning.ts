@@ -1,0 +1,198 @@
+/**
+ * `tendon plan` without the terminal: task episodes on a simulated body, each solved by iCEM (or
+ * CEM) in the control loop through a PlannerController, with MuJoCo or a learned world model as
+ * the planner's model. Lockstep by default (deterministic, planning inline); `realtime` paces the
+ * loop on the wall clock and plans in a worker (or between ticks) so a tick never waits.
+ */
+import { MujocoBridge } from "../../sim/MujocoBridge.js";
+import { MujocoRolloutModel } from "../../sim/MujocoRolloutModel.js";
+import { describeSource, resolveModelSource, type ModelSource } from "../../sim/modelSource.js";
+import { Rng } from "../core/rng.js";
+import { ControlLoop, type LoopResult } from "../loop/ControlLoop.js";
+import { FrameStateReader, StateSpecError } from "../models/StateLayout.js";
+import { Task, type EpisodeResult } from "../tasks/Task.js";
+import { TaskError, taskStateSpec, validateTask, type TaskKind, type TaskSpec, type Vec3 } from "../tasks/TaskSpec.js";
+import type { PlannerOptions } from "./IcemPlanner.js";
+import { BetweenTicksBackend, InlineBackend, WorkerBackend, type PlanBackend, type PlanBackendKind, type FinishedPlan } from "./PlanBackends.js";
+import { PlannerController, type PlannerStatsSummary } from "./PlannerController.js";
+import { createPlanFunction, type ModelSetup, type PlanSetup } from "./planSetup.js";
+import { checkWorldModelFits, readWorldModel } from "./WorldModelFile.js";
+
+/** A task as the command line gives it: a kind with optional parts, or a full spec (from a file). */
+export type TaskInput =
+  | { readonly kind: TaskKind; readonly site?: string; readonly target?: Vec3; readonly joints?: Readonly<Record<string, number>>; readonly joint?: string; readonly velocityRadps?: number; readonly episodeSec?: number }
+  | { readonly spec: unknown };
+
+export interface RunPlanningOptions {
+  readonly model: string;
+  readonly task: TaskInput;
+  readonly episodes: number;
+  readonly seed: number;
+  readonly rateHz: number;
+  readonly planner: Partial<PlannerOptions>;
+  /** Model time per planned action (s). */
+  readonly stepSec: number;
+  /** Physics timestep of the planner's MuJoCo copy (s); default the model's. */
+  readonly modelTimestepSec?: number;
+  /** A world model file (tendon play's model.json) to plan on instead of MuJoCo. */
+  readonly modelFrom?: string;
+  readonly realtime: boolean;
+  readonly backend?: PlanBackendKind;
+  readonly onEpisode?: (e: PlanningEpisode) => void;
+  readonly onPlan?: (plan: FinishedPlan) => void;
+}
+
+export interface PlanningEpisode {
+  readonly index: number;
+  readonly task: TaskSpec;
+  readonly result: EpisodeResult;
+  readonly planner: PlannerStatsSummary;
+  readonly loop: LoopResult;
+}
+
+export interface PlanningRunResult {
+  readonly body: string;
+  readonly plannedOn: "mujoco" | "world-model";
+  readonly backend: PlanBackendKind;
+  readonly episodes: PlanningEpisode[];
+  readonly successRate: number;
+  readonly wallSec: number;
+}
+
+/** The state entries the planner's MuJoCo copy (and the ground truth) holds for a task. */
+export function stateSpecFor(taskSpec: string): string {
+  return `joint_angle:*,joint_velocity:*,muscle_activation:*${taskSpec.startsWith("site_position") ? `,${taskSpec}` : ""}`;
+}
+
+/**
+ * Fills in a task's missing parts from the body (random reachable targets, poses and paths from
+ * the seed), then validates it. Throws `TaskError` for unknown names or malformed parts.
+ */
+export function resolveTask(input: TaskInput, truth: MujocoRolloutModel, rng: Rng): TaskSpec {
+  const names = truth.names;
+  if ("spec" in input) return validateTask(input.spec, names);
+  const sites = names.sites ?? [];
+  const site = input.site ?? (sites.includes("fingertip") ? "fingertip" : undefined);
+  const needSite = (): string => {
+    if (site === undefined) throw new TaskError(`task ${input.kind} needs --site: the model's sites are ${sites.slice(0, 12).join(", ") || "(none)"}`);
+    if (!sites.includes(site)) validateTask({ kind: input.kind, site, target: [0, 0, 0], waypoints: [[0, 0, 0], [0, 0, 0]], durationSec: 1 }, names);
+    return site;
+  };
+  const common = input.episodeSec !== undefined ? { episodeSec: input.episodeSec } : {};
+  switch (input.kind) {
+    case "reach": {
+      const s = needSite();
+      return validateTask({ kind: "reach", site: s, target: input.target ?? truth.randomSitePosition(s, rng), ...common }, names);
+    }
+    case "path": {
+      const s = needSite();
+      const a = truth.randomSitePosition(s, rng);
+      const b = truth.randomSitePosition(s, rng);
+      return validateTask({ kind: "path", site: s, waypoints: [a, b], durationSec: (input.episodeSec ?? 2) * 0.75, ...common }, names);
+    }
+    case "pose": {
+      const joints: Record<string, number> = { ...(input.joints ?? {}) };
+      if (Object.keys(joints).length === 0) {
+        for (const j of names.joints) {
+          const [lo, hi] = truth.jointRange(j);
+          if (lo < hi) joints[j] = rng.uniform(lo + 0.2 * (hi - lo), hi - 0.2 * (hi - lo));
+        }
+      }
+      return validateTask({ kind: "pose", joints, ...common }, names);
+    }
+    case "velocity":
+      return validateTask({ kind: "velocity", joint: input.joint ?? names.joints[0], velocityRadps: input.velocityRadps ?? 1, ...common }, names);
+    default:
+      return validateTask(input, names);
+  }
+}
+
+export async function runPlanning(o: RunPlanningOptions): Promise<PlanningRunResult> {
+  const t0 = performance.now();
+  const source: ModelSource = resolveModelSource(o.model);
+  const bridge = new MujocoBridge({ source, controlRateHz: o.rateHz, seed: o.seed });
+  await bridge.configure();
+  const period = bridge.controlPeriodSec;
+  const rng = new Rng(o.seed + 7919);
+  const backendKind: PlanBackendKind = o.backend ?? (o.realtime ? "worker" : "inline");
+  if (backendKind === "inline" && o.realtime) throw new TaskError("--backend inline plans inside the tick: it cannot keep a real-time loop on time; use worker or between-ticks");
+  // The ground truth: reads the task's state of the simulation after every tick.
+  const probe = await MujocoRolloutModel.create({ source, stepSec: period, stateSpec: "joint_angle:*" });
+  let firstTask: TaskSpec;
+  try {
+    firstTask = resolveTask(o.task, probe, rng);
+  } finally {
+    probe.delete();
+  }
+  let stateSpec = stateSpecFor(taskStateSpec(firstTask));
+  let modelSetup: ModelSetup;
+  if (o.modelFrom) {
+    const wm = readWorldModel(o.modelFrom);
+    stateSpec = wm.stateSpec;
+    modelSetup = { kind: "ensemble", file: o.modelFrom, propagation: "mean", seed: o.seed };
+    const check = await MujocoRolloutModel.create({ source, stepSec: period, stateSpec: "joint_angle:*" });
+    try {
+      checkWorldModelFits(wm, o.modelFrom, wm.ensemble.stateDim, check.actionDim, describeSource(source));
+    } finally {
+      check.delete();
+    }
+  } else {
+    modelSetup = { kind: "mujoco", source, stateSpec, stepSec: o.stepSec, timestepSec: o.modelTimestepSec };
+  }
+  let truth: MujocoRolloutModel;
+  try {
+    truth = await MujocoRolloutModel.create({ source, stepSec: period, stateSpec });
+  } catch (err) {
+    if (err instanceof StateSpecError) throw new TaskError(`the world model's state (${stateSpec}) does not fit ${describeSource(source)}: ${err.message}`);
+    throw err;
+  }
+  const episodes: PlanningEpisode[] = [];
+  try {
+    const truthState = new Float64Array(truth.layout.size);
+    const reader = new FrameStateReader(truth.layout, { ...truth.names, sites: bridge.siteNames }, (ids, out) => bridge.readSitePositions(ids, out));
+    for (let e = 0; e < o.episodes; e++) {
+      const spec = e === 0 ? firstTask : resolveTask(o.task, truth, rng);
+      const task = new Task(spec, truth.layout);
+      const setup: PlanSetup = { model: modelSetup, cost: { kind: "task", task: spec }, planner: { ...o.planner, seed: (o.planner.seed ?? o.seed) * 1000 + e } };
+      const backend = await startBackend(backendKind, setup);
+      const physics = modelSetup.kind === "mujoco";
+      const controller = new PlannerController({
+        backend,
+        stateSize: physics ? 1 + bridge.raw.model.nq + bridge.raw.model.nv + bridge.raw.model.na : truth.layout.size,
+        readState: physics ? (_f, out) => MujocoRolloutModel.readPhysicsState(bridge.raw.data, out) : (frame, out) => reader.fill(frame, out),
+        horizon: setup.planner.horizon ?? 30,
+        stepSec: physics ? o.stepSec : readWorldModel(o.modelFrom!).stepSec,
+        onPlan: o.onPlan,
+      });
+      const steps = Math.max(1, Math.round(task.episodeSec / period));
+      const loop = new ControlLoop({ bridge, controller, mode: o.realtime ? "realtime" : "lockstep", periodSec: period, maxTicks: steps });
+      task.startEpisode();
+      const sub = loop.cycles$.subscribe((c) => {
+        truth.syncFrom(bridge.raw.data);
+        truth.readState(truthState);
+        task.observe(truthState, c.tick.startSec + period);
+      });
+      let loopResult: LoopResult;
+      try {
+        loopResult = await loop.run();
+      } finally {
+        sub.unsubscribe();
+        await backend.close();
+      }
+      const ep: PlanningEpisode = { index: e, task: spec, result: task.result(), planner: controller.stats, loop: loopResult };
+      episodes.push(ep);
+      o.onEpisode?.(ep);
+    }
+  } finally {
+    truth.delete();
+    await bridge.shutdown();
+  }
+  const successRate = episodes.filter((e) => e.result.success).length / episodes.length;
+  return { body: describeSource(source), plannedOn: o.modelFrom ? "world-model" : "mujoco", backend: backendKind, episodes, successRate, wallSec: (performance.now() - t0) / 1000 };
+}
+
+async function startBackend(kind: PlanBackendKind, setup: PlanSetup): Promise<PlanBackend> {
+  if (kind === "worker") return WorkerBackend.start(setup);
+  const fn = await createPlanFunction(setup);
+  return kind === "inline" ? new InlineBackend(fn) : new BetweenTicksBackend(fn);
+}
