@@ -4,7 +4,7 @@
  *
  *   npm run bench                 full run (a few minutes)
  *   npm run bench -- --quick      shorter durations, for a smoke check of the benchmark itself
- *   npm run bench -- --only dep,loop,realtime,hardware,ros,safety,observability,learner,cli
+ *   npm run bench -- --only dep,loop,realtime,hardware,ros,safety,observability,learner,cli,models
  */
 import fs from "node:fs";
 import os from "node:os";
@@ -101,6 +101,7 @@ await optional("ros", "ros.ts", "benchTransport");
 await optional("safety", "safety.ts", "benchSafety");
 await optional("observability", "observability.ts", "benchObservability");
 await optional("learner", "learner.ts", "benchLearner");
+await optional("models", "models.ts", "benchModels");
 await optional("cli", "cli.ts", "benchCli");
 
 printRows(rows);
