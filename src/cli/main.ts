@@ -32,6 +32,8 @@ const SUBCOMMANDS: readonly Subcommand[] = [
   { name: "learn", summary: "learn the reach task on the simulated arm with MPO and DEP-RL exploration", load: async () => (await import("./learnCommand.js")).registerLearnCommand },
   { name: "info", summary: "show what an MCAP recording holds: topics, types, counts, duration", load: async () => (await import("./infoCommand.js")).registerInfoCommand },
   { name: "report", summary: "write a self-contained HTML report of an MCAP recording", load: async () => (await import("./reportCommand.js")).registerReportCommand },
+  { name: "model", summary: "learn a world model of the body from a recording (tendon model fit) and evaluate it (tendon model eval)", load: async () => (await import("./modelCommand.js")).registerModelCommand },
+  { name: "play", summary: "curious free play (iCEM on a learning ensemble's disagreement); saves the world model and the data for zero-shot tendon plan", load: async () => (await import("./playCommand.js")).registerPlayCommand },
   { name: "plan", summary: "solve a task (reach, pose, path, velocity) by iCEM model-predictive control, on MuJoCo or zero-shot on a learned world model", load: async () => (await import("./planCommand.js")).registerPlanCommand },
 ];
 

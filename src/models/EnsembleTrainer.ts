@@ -8,6 +8,7 @@
  * Deviations: CEE-US gives each member its own shuffle of the whole buffer and keeps no held-out
  * set; here bootstrap is the default and `bootstrap: false` gives CEE-US's shuffles.
  */
+import { UserError } from "../core/errors.js";
 import { Rng } from "../core/rng.js";
 import type { ProbabilisticEnsemble } from "./ProbabilisticEnsemble.js";
 
@@ -23,7 +24,7 @@ export interface TransitionSet {
 }
 
 /** Transitions that cannot be trained on (NaN, wrong sizes): the data's fault, said in one line. */
-export class TransitionDataError extends RangeError {
+export class TransitionDataError extends UserError {
   override name = "TransitionDataError";
 }
 
@@ -266,20 +267,31 @@ function normalizeInPlace(a: Float32Array, rows: number, mean: Float64Array, inv
   for (let i = 0; i < rows; i++) for (let k = 0; k < w; k++) a[i * w + k] = (a[i * w + k] - mean[k]) * inv[k];
 }
 
+/**
+ * The set with its segments cut into ten blocks of consecutive rows when it has fewer than ten
+ * (one recording is one segment: whole segments could not be held out otherwise).
+ */
+export function blockSegments(set: TransitionSet): TransitionSet {
+  if (!set.segment || new Set(set.segment).size >= 10) return set;
+  const block = Math.max(1, Math.ceil(set.rows / 10));
+  return { ...set, segment: Int32Array.from(set.segment, (g, i) => g * 10 + Math.floor(i / block)) };
+}
+
 /** Splits rows into training and held-out parts (whole segments when asked and available). */
 export function splitHoldout(set: TransitionSet, fraction: number, bySegment: boolean, rng: Rng): { train: Int32Array; holdout: Int32Array } {
   const n = set.rows;
   const hold: number[] = [];
   const train: number[] = [];
   if (bySegment && set.segment) {
-    const ids = [...new Set(set.segment)];
+    const segment = set.segment;
+    const ids = [...new Set(segment)];
     for (let i = ids.length - 1; i > 0; i--) {
       const j = Math.floor(rng.next() * (i + 1));
       [ids[i], ids[j]] = [ids[j], ids[i]];
     }
     const want = Math.max(1, Math.round(ids.length * fraction));
     const held = new Set(ids.slice(0, Math.min(want, ids.length - 1)));
-    for (let i = 0; i < n; i++) (held.has(set.segment[i]) ? hold : train).push(i);
+    for (let i = 0; i < n; i++) (held.has(segment[i]) ? hold : train).push(i);
   } else {
     for (let i = 0; i < n; i++) (rng.next() < fraction ? hold : train).push(i);
   }
@@ -295,6 +307,7 @@ export function fitEnsemble(model: ProbabilisticEnsemble, set: TransitionSet, op
   const t0 = performance.now();
   const rng = new Rng((options.seed ?? 0) + 7919);
   const fraction = options.holdoutFraction ?? 0.1;
+  set = blockSegments(set);
   const split = splitHoldout(set, fraction, options.holdoutBySegment ?? set.segment !== undefined, rng);
   if (split.train.length < 2 || split.holdout.length < 1) throw new TransitionDataError(`too few transitions (${set.rows}) to hold out ${fraction * 100} %: record a longer run`);
   const train = subset(set, split.train);

@@ -20,6 +20,7 @@
  * Synchronous once built; `predict` reads results outside `tf.tidy` (reading inside walks every
  * element) and reuses its output arrays.
  */
+import { UserError } from "../core/errors.js";
 import { Rng } from "../core/rng.js";
 import { createDense, matMul, uniqueScope, type DenseLayer } from "../learner/models/Dense.js";
 import { Adam, type AdamState } from "../learner/optimizers/Adam.js";
@@ -68,7 +69,7 @@ export interface EnsembleState {
 }
 
 /** A model state that does not fit the model it is loaded into: the user's file is wrong. */
-export class ModelShapeError extends RangeError {
+export class ModelShapeError extends UserError {
   override name = "ModelShapeError";
 }
 

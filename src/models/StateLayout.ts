@@ -9,6 +9,7 @@
  * Kinds are the `StateGroupKind`s of ./types.ts. Joints and muscles are those of the robot spec;
  * sites are the MuJoCo model's (a simulator only: recordings and hardware have none).
  */
+import { UserError } from "../core/errors.js";
 import type { SensorFrame } from "../core/frames.js";
 import type { StateGroup, StateGroupKind, StateLayout } from "./types.js";
 
@@ -26,7 +27,7 @@ export const STATE_GROUP_KINDS: readonly StateGroupKind[] = [
 export const DEFAULT_STATE_SPEC = "joint_angle:*,joint_velocity:*";
 
 /** A state spec that cannot be built for this body: the user's to fix (one line, names what is known). */
-export class StateSpecError extends RangeError {
+export class StateSpecError extends UserError {
   override name = "StateSpecError";
 }
 
