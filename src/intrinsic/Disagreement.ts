@@ -20,7 +20,8 @@ export class Disagreement implements IntrinsicSignal {
   constructor(model: DynamicsModel, options: { scale?: ArrayLike<number> } = {}) {
     this.model = model;
     const d = model.layout.size;
-    this.#scale = options.scale ? Float64Array.from(options.scale) : new Float64Array(d).fill(1);
+    // A Float64Array is kept by reference (a model's target std, refitted as it learns).
+    this.#scale = options.scale instanceof Float64Array ? options.scale : options.scale ? Float64Array.from(options.scale) : new Float64Array(d).fill(1);
     if (this.#scale.length !== d) throw new RangeError(`disagreement scale has ${this.#scale.length} entries, the state has ${d}`);
   }
 

@@ -1,0 +1,181 @@
+/**
+ * An intrinsic reward bonus learned online, for any learner that sees batches of transitions
+ * (the worker-thread learner, the ROS 2 learner node, an experiment): r = R + α(t)·R_int.
+ *
+ * It keeps the most recent `capacity` transitions in a ring, trains a probabilistic ensemble on
+ * them every `trainEvery` environment steps (`trainSteps` Adam steps; normalizers refitted each
+ * time), and scores each incoming batch with the chosen signal (disagreement or prediction error
+ * of that ensemble). α decays linearly from `alpha` to 0 over `alphaDecaySteps` (0: constant), so
+ * exploration gives way to the task. Synchronous; meant for the learner's thread, never the loop.
+ *
+ * The model sees the learner's own observation vector (a "state" of `stateDim` entries) rather
+ * than a `StateLayout` of named sensor groups: that is what the learner has in hand.
+ */
+import type { ProbabilisticEnsemble as Ensemble, EnsembleConfig, EnsembleState } from "../models/ProbabilisticEnsemble.js";
+import { ProbabilisticEnsemble } from "../models/ProbabilisticEnsemble.js";
+import { EnsembleTrainer } from "../models/EnsembleTrainer.js";
+import type { StateLayout } from "../models/types.js";
+import { Disagreement } from "./Disagreement.js";
+import { PredictionError } from "./PredictionError.js";
+import type { IntrinsicSignal } from "./types.js";
+
+export type BonusSignal = "disagreement" | "prediction-error";
+export const BONUS_SIGNALS: readonly BonusSignal[] = ["disagreement", "prediction-error"];
+
+export interface OnlineBonusOptions {
+  readonly signal: BonusSignal;
+  readonly stateDim: number;
+  readonly actionDim: number;
+  /** α at step 0. */
+  readonly alpha: number;
+  /** Steps over which α falls linearly to 0; 0 keeps α constant. */
+  readonly alphaDecaySteps?: number;
+  readonly capacity?: number;
+  readonly trainEvery?: number;
+  readonly trainSteps?: number;
+  /** No bonus (and no training) before this many transitions. */
+  readonly warmup?: number;
+  readonly model?: Partial<EnsembleConfig>;
+  readonly batchSize?: number;
+  readonly seed?: number;
+}
+
+export interface BonusStats {
+  /** Mean intrinsic signal (before α) of the last scored batch. */
+  readonly lastIntrinsic: number;
+  readonly alpha: number;
+  readonly modelLoss: number;
+  readonly modelUpdates: number;
+  readonly modelVersion: number;
+}
+
+export class OnlineBonus {
+  readonly options: Required<Omit<OnlineBonusOptions, "model">> & { model: Partial<EnsembleConfig> };
+  readonly model: Ensemble;
+  readonly #trainer: EnsembleTrainer;
+  readonly #signal: IntrinsicSignal;
+  readonly #s: Float32Array;
+  readonly #a: Float32Array;
+  readonly #n: Float32Array;
+  #count = 0;
+  #head = 0;
+  #sinceTrain = 0;
+  #lastIntrinsic = 0;
+  #modelLoss = NaN;
+  #updates = 0;
+  #out = new Float64Array(0);
+  #bs = new Float32Array(0);
+  #ba = new Float32Array(0);
+  #bn = new Float32Array(0);
+
+  constructor(options: OnlineBonusOptions) {
+    this.options = {
+      alphaDecaySteps: 0,
+      capacity: 50_000,
+      trainEvery: 1000,
+      trainSteps: 50,
+      warmup: 1000,
+      model: {},
+      batchSize: 256,
+      seed: 0,
+      ...options,
+    };
+    const o = this.options;
+    if (!BONUS_SIGNALS.includes(o.signal)) throw new RangeError(`intrinsic signal '${o.signal}' cannot be learned online: use ${BONUS_SIGNALS.join(" or ")}`);
+    if (!(o.alpha >= 0)) throw new RangeError(`alpha must be >= 0, got ${o.alpha}`);
+    const layout: StateLayout = { groups: [{ kind: "joint_angle", names: Array.from({ length: o.stateDim }, (_, i) => `obs${i}`), offset: 0, size: o.stateDim }], size: o.stateDim };
+    this.model = new ProbabilisticEnsemble(layout, o.actionDim, { hidden: [128, 128, 128], ...o.model }, o.seed);
+    this.#trainer = new EnsembleTrainer(this.model, { batchSize: o.batchSize, seed: o.seed });
+    this.#signal = o.signal === "disagreement" ? new Disagreement(this.model, { scale: this.model.targetNorm.std }) : new PredictionError(this.model, { scale: this.model.targetNorm.std });
+    this.#s = new Float32Array(o.capacity * o.stateDim);
+    this.#a = new Float32Array(o.capacity * o.actionDim);
+    this.#n = new Float32Array(o.capacity * o.stateDim);
+  }
+
+  /** α at environment step `step`. */
+  alphaAt(step: number): number {
+    const { alpha, alphaDecaySteps } = this.options;
+    return alphaDecaySteps > 0 ? alpha * Math.max(0, 1 - step / alphaDecaySteps) : alpha;
+  }
+
+  stats(step: number): BonusStats {
+    return { lastIntrinsic: this.#lastIntrinsic, alpha: this.alphaAt(step), modelLoss: this.#modelLoss, modelUpdates: this.#updates, modelVersion: this.model.version };
+  }
+
+  /**
+   * Stores `rows` transitions (row-major observations, actions, next observations), trains the
+   * model when it is due, and returns the rewards with the bonus added (a new array). Rows with
+   * a non-finite value are neither stored nor given a bonus.
+   */
+  apply(observations: ArrayLike<number>, actions: ArrayLike<number>, nextObservations: ArrayLike<number>, rewards: ArrayLike<number>, rows: number, step: number): Float64Array {
+    const { stateDim: d, actionDim: a, capacity } = this.options;
+    const finite = new Uint8Array(rows);
+    for (let i = 0; i < rows; i++) {
+      let ok = true;
+      for (let k = 0; k < d && ok; k++) ok = Number.isFinite(observations[i * d + k]) && Number.isFinite(nextObservations[i * d + k]);
+      for (let k = 0; k < a && ok; k++) ok = Number.isFinite(actions[i * a + k]);
+      finite[i] = ok ? 1 : 0;
+      if (!ok) continue;
+      const h = this.#head;
+      for (let k = 0; k < d; k++) {
+        this.#s[h * d + k] = observations[i * d + k];
+        this.#n[h * d + k] = nextObservations[i * d + k];
+      }
+      for (let k = 0; k < a; k++) this.#a[h * a + k] = actions[i * a + k];
+      this.#head = (h + 1) % capacity;
+      this.#count = Math.min(capacity, this.#count + 1);
+    }
+    this.#sinceTrain += rows;
+    if (this.#count >= this.options.warmup && (this.#updates === 0 || this.#sinceTrain >= this.options.trainEvery)) this.train();
+    const out = Float64Array.from({ length: rows }, (_, i) => rewards[i]);
+    const alpha = this.alphaAt(step);
+    if (this.#updates === 0 || alpha === 0) return out;
+    if (this.#out.length < rows) {
+      this.#out = new Float64Array(rows);
+      this.#bs = new Float32Array(rows * d);
+      this.#ba = new Float32Array(rows * a);
+      this.#bn = new Float32Array(rows * d);
+    }
+    for (let i = 0; i < rows * d; i++) {
+      this.#bs[i] = observations[i];
+      this.#bn[i] = nextObservations[i];
+    }
+    for (let i = 0; i < rows * a; i++) this.#ba[i] = actions[i];
+    this.#signal.compute({ rows, states: this.#bs.subarray(0, rows * d), actions: this.#ba.subarray(0, rows * a), next: this.#bn.subarray(0, rows * d) }, this.#out);
+    let sum = 0;
+    let used = 0;
+    for (let i = 0; i < rows; i++) {
+      if (!finite[i] || !Number.isFinite(this.#out[i])) continue;
+      out[i] += alpha * this.#out[i];
+      sum += this.#out[i];
+      used++;
+    }
+    this.#lastIntrinsic = used > 0 ? sum / used : 0;
+    return out;
+  }
+
+  /** Refits the normalizers on the stored transitions and runs `trainSteps` Adam steps. */
+  train(): void {
+    const { stateDim: d, actionDim: a } = this.options;
+    const n = this.#count;
+    this.#trainer.setData({ rows: n, stateDim: d, actionDim: a, states: this.#s.subarray(0, n * d), actions: this.#a.subarray(0, n * a), next: this.#n.subarray(0, n * d) }, true);
+    this.#modelLoss = this.#trainer.trainSteps(this.options.trainSteps);
+    this.#updates++;
+    this.#sinceTrain = 0;
+  }
+
+  /** The model and normalizers (for checkpoints and for publishing weights). */
+  modelState(): EnsembleState {
+    return this.model.state();
+  }
+
+  /** Restores a checkpointed model; throws ModelShapeError (changing nothing) on a mismatch. */
+  loadModelState(s: EnsembleState, updates = 1): void {
+    this.model.load(s);
+    this.#updates = Math.max(this.#updates, updates);
+  }
+
+  dispose(): void {
+    this.model.dispose();
+  }
+}
