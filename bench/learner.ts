@@ -1,19 +1,22 @@
 /**
  * Learner benchmarks: one MPO update (critic + actor, 2 x 256, batch 256, 20 samples) on the
- * default TensorFlow.js backend; a plain 3-layer 256-wide Adam step (batch 256) on TensorFlow.js
+ * default TensorFlow.js backend and the same update in PyTorch (bench/torchMpo.py, Debian's
+ * python3-torch) in the same run; training throughput at the reference's settings with the
+ * update in-process and in a worker thread; a plain 3-layer 256-wide Adam step (batch 256) on TensorFlow.js
  * and, when Debian's python3-torch is installed, on PyTorch's CPU build for comparison; and
  * policy inference at control rate (the TypeScript forward pass, 6 muscles).
  *
  * Alone: `node --import tsx bench/learner.ts [--quick]`.
  */
 import { spawnSync } from "node:child_process";
-import { pathToFileURL } from "node:url";
+import { fileURLToPath, pathToFileURL } from "node:url";
 import { Rng } from "../src/core/rng.js";
 import { Mpo } from "../src/learner/agents/Mpo.js";
 import { MlpPolicy } from "../src/learner/inference/MlpPolicy.js";
 import { Adam } from "../src/learner/optimizers/Adam.js";
 import { ReplayBuffer } from "../src/learner/replays/ReplayBuffer.js";
 import { initBackend, tf } from "../src/learner/tf/backend.js";
+import { runLearn } from "../src/learner/runLearn.js";
 import { createDense, applyDense, uniqueScope, layerVariables } from "../src/learner/models/Dense.js";
 import { printRows, type Row } from "./rows.js";
 
@@ -101,6 +104,43 @@ function torchAdamStepMs(steps: number): { ms: number; version: string; threads:
   return { ms: Number(ms), version, threads: Number(threads) };
 }
 
+/** The same MPO update (bench/torchMpo.py) in Debian's python3-torch, when present: median ms per update. */
+function torchMpoUpdateMs(hidden: number, batch: number, rounds: number): { ms: number; version: string; threads: number } | undefined {
+  const script = fileURLToPath(new URL("./torchMpo.py", import.meta.url));
+  const r = spawnSync("/usr/bin/python3", [script, String(hidden), String(batch), String(rounds)], { encoding: "utf8", timeout: 300_000 });
+  if (r.status !== 0) return undefined;
+  const [ms, version, threads] = r.stdout.trim().split(/\s+/);
+  return { ms: Number(ms), version, threads: Number(threads) };
+}
+
+/**
+ * Training throughput at the reference's settings (depRL's MyoSuite schedule at 2 x 256: batch
+ * 256, 30 updates every 1000 environment steps, 3-step returns; 4 environments), DEP-RL on the
+ * reach task: environment steps and updates per second from the first step to the last update,
+ * with the update in-process or in its own worker thread.
+ */
+async function trainingThroughput(steps: number, learnerWorker: boolean): Promise<{ stepsPerSec: number; updatesPerSec: number; updates: number; sec: number }> {
+  let t0 = 0;
+  const r = await runLearn({
+    mode: "dep-rl",
+    steps,
+    seed: 0,
+    envs: 4,
+    hiddenSizes: [256, 256],
+    batchSize: 256,
+    batchIterations: 30,
+    stepsBetweenBatches: 1000,
+    stepsBeforeBatches: 1000,
+    returnSteps: 3,
+    epochSteps: steps,
+    testEpisodes: 1,
+    learnerWorker,
+    onStart: () => (t0 = performance.now()),
+  });
+  const sec = (performance.now() - t0) / 1000;
+  return { stepsPerSec: steps / sec, updatesPerSec: r.updates / sec, updates: r.updates, sec };
+}
+
 function inferenceUs(hidden: number, ticks: number): { median: number; p99: number } {
   const agent = new Mpo({ model: { actorSizes: [hidden, hidden], criticSizes: [8] }, replay: new ReplayBuffer({ size: 8 }) });
   agent.initialize({ observationSize: OBS, actionSize: ACT, workers: 1 }, 1);
@@ -136,6 +176,22 @@ export async function benchLearner(opts: { quick?: boolean } = {}): Promise<Reco
     metric: torch ? `same step, PyTorch ${torch.version} CPU (${torch.threads} threads)` : "same step, PyTorch CPU (python3-torch not installed: reference figure)",
     value: torch ? `${torch.ms.toFixed(1)} ms (TF.js / PyTorch ${(tfStep / torch.ms).toFixed(2)}x)` : "about 28 ms (earlier measurement on this machine)",
   });
+  const torchMpo = torchMpoUpdateMs(256, 256, quick ? 2 : 5);
+  rows.push({
+    group: "learner",
+    metric: torchMpo ? `same MPO update, 2 x 256, batch 256, PyTorch ${torchMpo.version} CPU (${torchMpo.threads} thread${torchMpo.threads > 1 ? "s" : ""}, Debian python3-torch)` : "same MPO update, PyTorch CPU (python3-torch not installed)",
+    value: torchMpo ? `${torchMpo.ms.toFixed(1)} ms (TF.js / PyTorch ${(update256 / torchMpo.ms).toFixed(2)}x, measured in this run)` : "n/a",
+  });
+  const trainSteps = quick ? 3000 : 8000;
+  const seq = await trainingThroughput(trainSteps, false);
+  const par = await trainingThroughput(trainSteps, true);
+  const projection = (x: { stepsPerSec: number }): string => `${(1e6 / x.stepsPerSec / 60).toFixed(0)} min per 10^6 steps`;
+  rows.push({ group: "learner", metric: `training, reference settings (2 x 256, batch 256, 30 updates / 1000 steps), 4 envs, update in-process (${trainSteps} steps)`, value: `${seq.stepsPerSec.toFixed(0)} steps/s, ${seq.updatesPerSec.toFixed(2)} updates/s (${projection(seq)})` });
+  rows.push({
+    group: "learner",
+    metric: "the same, MPO update in its own worker thread (same run, same machine load)",
+    value: `${par.stepsPerSec.toFixed(0)} steps/s, ${par.updatesPerSec.toFixed(2)} updates/s (${projection(par)}; ${(par.stepsPerSec / seq.stepsPerSec).toFixed(2)}x in-process)`,
+  });
   const inf256 = inferenceUs(256, quick ? 2000 : 20000);
   const inf64 = inferenceUs(64, quick ? 2000 : 20000);
   rows.push({ group: "learner", metric: "policy inference per tick, 6 muscles, 2 x 256 (median, p99)", value: `${(inf256.median / 1000).toFixed(4)} ms (${(inf256.p99 / 1000).toFixed(4)} ms)`, target: "<= 0.2 ms (median)", ok: inf256.median / 1000 <= 0.2 });
@@ -144,6 +200,8 @@ export async function benchLearner(opts: { quick?: boolean } = {}): Promise<Reco
     backend: backend.name,
     mpoUpdateMs: { h256b256: update256, h64b100: update64 },
     adamStep256Ms: { tfjs: tfStep, torch: torch ?? null, torchReferenceMs: 28 },
+    mpoUpdateTorchMs: torchMpo ?? null,
+    training: { inProcess: seq, learnerWorker: par },
     inferenceUs: { h256: inf256, h64: inf64 },
     rows,
   };

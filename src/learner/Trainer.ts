@@ -9,10 +9,29 @@
  * environments, starting with the first) is run by the policy alone and DEP is not stepped, as
  * in the reference's trainer; those transitions are stored like any other.
  */
-import type { Mpo } from "./agents/Mpo.js";
+import type { MlpPolicy } from "./inference/MlpPolicy.js";
 import type { ReachEnv } from "./environments/ReachEnv.js";
 import type { VectorEnv } from "./environments/VectorEnv.js";
 import type { Exploration } from "./explorations/Exploration.js";
+
+/** What the trainer needs of an agent: `Mpo` in-process, or `WorkerAgent` with the update in a worker thread. */
+export interface TrainerAgent {
+  readonly updates: number;
+  readonly policy: MlpPolicy;
+  step(observations: ArrayLike<number>, out: Float64Array): Float64Array;
+  stepWithNoise(observations: ArrayLike<number>, noise: ArrayLike<number>, out: Float64Array): Float64Array;
+  observe(
+    observations: ArrayLike<number>,
+    actions: ArrayLike<number>,
+    nextObservations: ArrayLike<number>,
+    rewards: ArrayLike<number>,
+    resets: ArrayLike<number | boolean>,
+    terminations: ArrayLike<number | boolean>,
+    steps: number,
+  ): boolean;
+  /** Awaited after each step when present (a learner elsewhere holding the environments back). */
+  sync?(): Promise<void>;
+}
 
 export interface CurveRow {
   readonly steps: number;
@@ -56,14 +75,14 @@ export interface TrainerOptions {
 }
 
 export class Trainer {
-  readonly agent: Mpo;
+  readonly agent: TrainerAgent;
   readonly exploration: Exploration;
   readonly envs: VectorEnv;
   readonly testEnv: ReachEnv | undefined;
   readonly state: TrainerState;
   readonly #testRng: Uint32Array | undefined;
 
-  constructor(agent: Mpo, exploration: Exploration, envs: VectorEnv, testEnv: ReachEnv | undefined, state?: TrainerState) {
+  constructor(agent: TrainerAgent, exploration: Exploration, envs: VectorEnv, testEnv: ReachEnv | undefined, state?: TrainerState) {
     this.agent = agent;
     this.exploration = exploration;
     this.envs = envs;
@@ -88,6 +107,7 @@ export class Trainer {
     const policyWithNoise = (noise: Float64Array, out: Float64Array): void => {
       agent.stepWithNoise(observations, noise, out);
     };
+    const sync = agent.sync?.bind(agent);
     let start = envs.start();
     observations.set(start.observations);
     const muscleStates = start.muscleStates;
@@ -108,6 +128,7 @@ export class Trainer {
       const who = exploration.act({ observations, muscleStates, steps: st.steps, greedyEpisode, policy, policyWithNoise }, actions);
       const r = envs.step(actions);
       if (exploration.learns) agent.observe(observations, actions, r.nextObservations, r.rewards, r.resets, r.terminations, st.steps);
+      if (sync) await sync();
       observations.set(r.observations);
       st.steps += E;
       epochSteps += E;

@@ -20,6 +20,7 @@ import { ActorCritic } from "./models/ActorCritic.js";
 import { ReplayBuffer } from "./replays/ReplayBuffer.js";
 import { initBackend, type BackendChoice, type BackendInfo } from "./tf/backend.js";
 import { Trainer, type CurveRow, type TrainerState } from "./Trainer.js";
+import { WorkerAgent } from "./split/WorkerAgent.js";
 import { ExpectedSarsa } from "./updaters/ExpectedSarsa.js";
 import { MaximumAPosteriori } from "./updaters/MaximumAPosteriori.js";
 
@@ -98,6 +99,8 @@ export interface LearnOptions extends Partial<LearnConfig> {
   readonly onEpoch?: (row: CurveRow, state: Readonly<TrainerState>) => void;
   readonly onStart?: (info: { backend: BackendInfo; config: LearnConfig; resumedFromSteps: number }) => void;
   readonly shouldStop?: () => boolean;
+  /** MPO's update in a worker thread (WorkerAgent): the environments and the updates run on two cores. No checkpoints. */
+  readonly learnerWorker?: boolean;
 }
 
 export interface LearnResult {
@@ -134,6 +137,9 @@ export function createAgent(config: LearnConfig, steps: number): Mpo {
 export async function runLearn(options: LearnOptions = {}): Promise<LearnResult> {
   const backend = await initBackend(options.backend ?? "auto");
   const ckptFile = options.checkpointDir ? path.join(options.checkpointDir, CHECKPOINT_NAME) : undefined;
+  if (options.learnerWorker && (ckptFile || options.resume)) {
+    throw new CheckpointError("checkpoints and resuming need the in-process learner: run without the learner worker, or without a checkpoint folder");
+  }
   let resumed: ReturnType<typeof readCheckpointFile> | undefined;
   if (options.resume) {
     if (!ckptFile) throw new CheckpointError("resuming needs a checkpoint folder");
@@ -147,9 +153,14 @@ export async function runLearn(options: LearnOptions = {}): Promise<LearnResult>
   const task = new ReachTask(config.task);
   const envs = await VectorEnv.create(config.envs, { model: config.model, task, seed: config.seed, rateHz: config.rateHz, depForceScale: depParams.force_scale });
   const testEnv = await ReachEnv.create({ model: config.model, task, seed: 1_000_003 + config.seed, rateHz: config.rateHz });
-  const agent = createAgent(config, Math.max(config.steps, (resumed?.header.trainer as TrainerState | undefined)?.steps ?? 0));
+  // With the learner in a worker thread, the agent here is only the acting policy (see WorkerAgent).
+  const worker = options.learnerWorker
+    ? new WorkerAgent({ learn: config, observationSize: envs.observationSize, actionSize: envs.actionSize, workers: envs.count, backend: options.backend ?? "auto" })
+    : undefined;
+  const agent = createAgent(worker ? { ...config, replaySize: 1, hiddenSizes: [1], envs: 1 } : config, Math.max(config.steps, (resumed?.header.trainer as TrainerState | undefined)?.steps ?? 0));
   try {
     agent.initialize({ observationSize: envs.observationSize, actionSize: envs.actionSize, workers: envs.count }, config.seed);
+    if (worker) await worker.start();
     const built = createExploration({
       mode: config.mode,
       depParams,
@@ -187,7 +198,7 @@ export async function runLearn(options: LearnOptions = {}): Promise<LearnResult>
     }
     const resumedFromSteps = trainerState?.steps ?? 0;
     options.onStart?.({ backend, config, resumedFromSteps });
-    const trainer = new Trainer(agent, built.exploration, envs, testEnv, trainerState);
+    const trainer = new Trainer(worker ?? agent, built.exploration, envs, testEnv, trainerState);
     const save = ckptFile
       ? (state: Readonly<TrainerState>): void => {
           const arrays = new Map<string, Float32Array | Float64Array | Uint32Array | Uint8Array>();
@@ -225,17 +236,19 @@ export async function runLearn(options: LearnOptions = {}): Promise<LearnResult>
       onEpoch: options.onEpoch,
       shouldStop: options.shouldStop,
     });
+    if (worker) await worker.close();
     if (options.outDir) writeCurve(options.outDir, state.curve, `${config.mode}, seed ${config.seed}`);
     return {
       config,
       backend,
       state,
-      updates: agent.updates,
+      updates: (worker ?? agent).updates,
       final: state.curve[state.curve.length - 1],
       checkpoint: ckptFile,
       resumedFromSteps,
     };
   } finally {
+    await worker?.close();
     agent.dispose();
     await envs.close();
     await testEnv.close();

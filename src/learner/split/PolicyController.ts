@@ -27,8 +27,9 @@ import { createOutputMapping, type OutputMapping, type OutputMappingKind } from 
 import type { DepParams } from "../../dep/params.js";
 import type { ReachTask } from "../environments/ReachTask.js";
 import { createExploration } from "../explorations/createExploration.js";
-import type { Exploration, ExplorationMode } from "../explorations/Exploration.js";
+import type { Actor, Exploration, ExplorationMode } from "../explorations/Exploration.js";
 import { MlpPolicy, type PolicySnapshot } from "../inference/MlpPolicy.js";
+import { TRANSITION_DEP, transitionRowSize } from "./messages.js";
 
 export interface PolicyControllerOptions {
   readonly task: ReachTask;
@@ -40,14 +41,16 @@ export interface PolicyControllerOptions {
   readonly mapping?: OutputMappingKind;
   /** Transitions the ring holds before the oldest are overwritten (default 10000). */
   readonly ringCapacity?: number;
+  /** Stream number written into each transition (which robot or environment this is; default 0). */
+  readonly stream?: number;
 }
 
-/** A block of transitions, one per row: obs (O), action (A), reward, next obs (O), reset. */
+/** A block of transitions, one per row, laid out as in messages.ts (`transitionRowSize`). */
 export interface TransitionBlock {
   readonly count: number;
   readonly observationSize: number;
   readonly actionSize: number;
-  /** count x (2·O + A + 2), laid out as above. */
+  /** count x transitionRowSize(O, A). */
   readonly data: Float64Array;
 }
 
@@ -73,6 +76,8 @@ export class PolicyController implements Controller {
   #episodeTick = 0;
   #ring = new Float64Array(0);
   #rowSize = 0;
+  /** Who acted on the last tick (its transition is recorded on the next). */
+  #lastActor: Actor = "policy";
   #ringCapacity: number;
   #ringStart = 0;
   #ringCount = 0;
@@ -113,7 +118,7 @@ export class PolicyController implements Controller {
     this.#clipped = new Float64Array(n);
     this.#command = new Float64Array(n);
     this.#muscleStates = new Float64Array(n);
-    this.#rowSize = 2 * O + n + 2;
+    this.#rowSize = transitionRowSize(O, n);
     this.#ring = new Float64Array(this.#ringCapacity * this.#rowSize);
     this.#ticks = 0;
     this.#episodeTick = 0;
@@ -175,7 +180,7 @@ export class PolicyController implements Controller {
       }
     }
     this.#depInput!.normalize(frame.muscleLengthM, frame.muscleForceN, this.#muscleStates);
-    this.#exploration!.act(
+    this.#lastActor = this.#exploration!.act(
       { observations: this.#obs, muscleStates: this.#muscleStates, steps: this.#ticks, greedyEpisode: this.#options.mode === "greedy", policy: this.#policy, policyWithNoise: this.#policyWithNoise },
       this.#action,
     );
@@ -209,6 +214,9 @@ export class PolicyController implements Controller {
     ring[base + O + A] = reward;
     ring.set(this.#obs, base + O + A + 1);
     ring[base + 2 * O + A + 1] = reset ? 1 : 0;
+    ring[base + 2 * O + A + 2] = 0;
+    ring[base + 2 * O + A + 3] = this.#options.stream ?? 0;
+    ring[base + 2 * O + A + 4] = this.#lastActor === "dep" ? TRANSITION_DEP : 0;
   }
 
   /** Takes every transition recorded since the last call (a copy the caller owns). Call off the tick. */

@@ -1,12 +1,18 @@
 /**
  * The learner half of the actor-learner split, run in a worker thread so that TensorFlow.js's
- * updates never hold up the control loop's thread. It receives transition blocks, stores them,
- * runs MPO's update rounds when due, and publishes a versioned policy snapshot after each round.
+ * updates never hold up the control loop's or the environments' thread. It receives transition
+ * blocks (rows as in messages.ts), stores them, runs MPO's update rounds when due, and publishes
+ * a versioned policy snapshot after each round (or every `publishEveryRounds`).
+ *
+ * Several streams (environments, robots): the replay keeps one ring per stream for its n-step
+ * returns, and stores one transition of every stream at a time, so rows wait here until every
+ * stream has one (environments stepped together arrive that way already). A stream more than
+ * `maxLagRows` behind the others has its missing rows skipped (its ring just holds fewer).
  */
 import { parentPort, workerData } from "node:worker_threads";
 import { initBackend } from "../tf/backend.js";
 import { createAgent } from "../runLearn.js";
-import type { HostToLearner, LearnerToHost, LearnerWorkerConfig } from "./messages.js";
+import { transitionOffsets, transitionRowSize, type HostToLearner, type LearnerToHost, type LearnerWorkerConfig } from "./messages.js";
 
 const config = workerData as LearnerWorkerConfig;
 const port = parentPort!;
@@ -14,19 +20,42 @@ const post = (m: LearnerToHost): void => port.postMessage(m);
 
 try {
   const backend = await initBackend(config.backend);
-  const agent = createAgent(config.learn, config.learn.replaySize);
-  agent.initialize({ observationSize: config.observationSize, actionSize: config.actionSize, workers: 1 }, config.learn.seed);
+  const S = Math.max(1, config.streams ?? 1);
+  const agent = createAgent({ ...config.learn, envs: S }, config.learn.replaySize);
+  agent.initialize({ observationSize: config.observationSize, actionSize: config.actionSize, workers: S }, config.learn.seed);
   post({ type: "ready", backend: backend.name });
   post({ type: "policy", snapshot: agent.snapshot(), updates: 0, steps: 0 });
   const O = config.observationSize;
   const A = config.actionSize;
-  const row = 2 * O + A + 2;
+  const row = transitionRowSize(O, A);
+  const at = transitionOffsets(O, A);
   const every = config.publishEveryRounds ?? 1;
+  const maxLag = 1000;
   let steps = 0;
   let rounds = 0;
-  const reward = new Float64Array(1);
-  const reset = new Uint8Array(1);
-  const none = new Uint8Array(1);
+  const obs = new Float64Array(S * O);
+  const act = new Float64Array(S * A);
+  const next = new Float64Array(S * O);
+  const reward = new Float64Array(S);
+  const reset = new Uint8Array(S);
+  const term = new Uint8Array(S);
+  const pending: Float64Array[][] = Array.from({ length: S }, () => []);
+
+  const storeRound = (): void => {
+    for (let s = 0; s < S; s++) {
+      const r = pending[s].shift()!;
+      obs.set(r.subarray(0, O), s * O);
+      act.set(r.subarray(at.action, at.action + A), s * A);
+      next.set(r.subarray(at.next, at.next + O), s * O);
+      reward[s] = r[at.reward];
+      reset[s] = r[at.reset] ? 1 : 0;
+      term[s] = r[at.terminated] ? 1 : 0;
+    }
+    const updated = agent.observe(obs, act, next, reward, reset, term, steps);
+    steps += S;
+    if (updated && ++rounds % every === 0) post({ type: "policy", snapshot: agent.snapshot(), updates: agent.updates, steps });
+  };
+
   port.on("message", (m: HostToLearner) => {
     if (m.type === "stop") {
       agent.dispose();
@@ -34,12 +63,14 @@ try {
       return;
     }
     for (let k = 0; k < m.count; k++) {
-      const b = k * row;
-      reward[0] = m.data[b + O + A];
-      reset[0] = m.data[b + 2 * O + A + 1];
-      const updated = agent.observe(m.data.subarray(b, b + O), m.data.subarray(b + O, b + O + A), m.data.subarray(b + O + A + 1, b + 2 * O + A + 1), reward, reset, none, steps);
-      steps++;
-      if (updated && ++rounds % every === 0) post({ type: "policy", snapshot: agent.snapshot(), updates: agent.updates, steps });
+      const r = m.data.subarray(k * row, (k + 1) * row);
+      const s = Math.min(S - 1, Math.max(0, Math.trunc(r[at.stream]) || 0));
+      pending[s].push(r);
+      if (pending[s].length > maxLag) {
+        // The others are far behind this stream: go on without them (their rings skip these steps).
+        for (let o = 0; o < S; o++) if (pending[o].length === 0) pending[o].push(pending[s][0]);
+      }
+      while (pending.every((p) => p.length > 0)) storeRound();
     }
     post({ type: "heartbeat", steps, updates: agent.updates });
   });

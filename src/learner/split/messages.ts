@@ -1,7 +1,27 @@
-/** Messages between the host (control loop side) and a learner worker thread. */
+/**
+ * Messages between the host (control loop or environment side) and a learner worker thread, and
+ * the one transition format every producer uses: the policy controller on the control loop, the
+ * training loop's environments and the ROS learner node all send rows laid out as below.
+ */
 import type { PolicySnapshot } from "../inference/MlpPolicy.js";
 import type { BackendChoice } from "../tf/backend.js";
 import type { LearnConfig } from "../runLearn.js";
+
+/**
+ * A transition row, Float64: observation (O), action applied (A), reward, next observation (O),
+ * reset (the episode ended with this step), terminated (a true end), stream (which environment
+ * or robot produced it), flags (TRANSITION_DEP: DEP acted). Length `transitionRowSize(O, A)`.
+ */
+export const TRANSITION_DEP = 1;
+
+export function transitionRowSize(observationSize: number, actionSize: number): number {
+  return 2 * observationSize + actionSize + 5;
+}
+
+/** Offsets of the scalar fields in a row. */
+export function transitionOffsets(O: number, A: number): { action: number; reward: number; next: number; reset: number; terminated: number; stream: number; flags: number } {
+  return { action: O, reward: O + A, next: O + A + 1, reset: 2 * O + A + 1, terminated: 2 * O + A + 2, stream: 2 * O + A + 3, flags: 2 * O + A + 4 };
+}
 
 export interface LearnerWorkerConfig {
   readonly observationSize: number;
@@ -10,6 +30,8 @@ export interface LearnerWorkerConfig {
   readonly backend: BackendChoice;
   /** Publish the policy after every this many update rounds (default 1). */
   readonly publishEveryRounds?: number;
+  /** Transition streams (environments or robots) feeding this learner (default 1); rows carry their stream. */
+  readonly streams?: number;
 }
 
 export type HostToLearner =
