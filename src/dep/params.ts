@@ -8,6 +8,7 @@
  * (the reference also applies an experiment's `DEP` block over its packaged defaults).
  */
 import { UserError } from "../core/errors.js";
+import { suggestName } from "../core/suggest.js";
 import { z } from "zod";
 
 export const DEP_NORMALIZATIONS = ["independent", "global", "none"] as const;
@@ -235,7 +236,7 @@ export function resolveDepParams(options: ResolveDepParamsOptions = {}): DepPara
   const presetName = options.preset ?? "default";
   const context = options.preset === undefined ? "defaults with overrides" : `preset ${JSON.stringify(presetName)} with overrides`;
   if (!(DEP_PRESET_NAMES as readonly string[]).includes(presetName)) {
-    const hint = suggest(presetName, DEP_PRESET_NAMES);
+    const hint = suggestName(presetName, DEP_PRESET_NAMES);
     throw new DepParamsError(
       [`unknown preset ${showValue(presetName)}${hint ? ` (did you mean ${JSON.stringify(hint)}?)` : ""}; known presets: ${DEP_PRESET_NAMES.join(", ")}`],
       "preset",
@@ -248,7 +249,7 @@ export function resolveDepParams(options: ResolveDepParamsOptions = {}): DepPara
   const unknownNames = Object.keys(overrides).filter((k) => !DEP_PARAM_NAMES.includes(k));
   if (unknownNames.length > 0) {
     const issues = unknownNames.map((k) => {
-      const hint = suggest(k, DEP_PARAM_NAMES);
+      const hint = suggestName(k, DEP_PARAM_NAMES);
       return `unknown parameter ${JSON.stringify(k)}${hint ? ` (did you mean ${JSON.stringify(hint)}?)` : ""}`;
     });
     issues.push(`known parameters: ${DEP_PARAM_NAMES.join(", ")}`);
@@ -268,31 +269,3 @@ export function resolveDepParams(options: ResolveDepParamsOptions = {}): DepPara
 export const DEP_PRESETS: Readonly<Record<DepPresetName, Readonly<DepParams>>> = Object.freeze(
   Object.fromEntries(DEP_PRESET_NAMES.map((name) => [name, resolveDepParams({ preset: name })])) as Record<DepPresetName, DepParams>,
 );
-
-/** The closest known name to a likely typo, or undefined. */
-function suggest(name: string, known: readonly string[]): string | undefined {
-  const squash = (s: string) => s.toLowerCase().replace(/[_\-\s]/g, "");
-  let best: string | undefined;
-  let bestDistance = Infinity;
-  for (const candidate of known) {
-    if (squash(candidate) === squash(name)) return candidate;
-    const d = editDistance(name.toLowerCase(), candidate.toLowerCase());
-    if (d < bestDistance) {
-      bestDistance = d;
-      best = candidate;
-    }
-  }
-  return bestDistance <= Math.max(1, Math.floor(name.length / 3)) ? best : undefined;
-}
-
-/** Edits (insert, delete, substitute, swap two neighbours) from a to b. */
-function editDistance(a: string, b: string): number {
-  const d: number[][] = Array.from({ length: a.length + 1 }, (_, i) => Array.from({ length: b.length + 1 }, (_, j) => (i === 0 ? j : j === 0 ? i : 0)));
-  for (let i = 1; i <= a.length; i++) {
-    for (let j = 1; j <= b.length; j++) {
-      d[i][j] = Math.min(d[i - 1][j] + 1, d[i][j - 1] + 1, d[i - 1][j - 1] + (a[i - 1] === b[j - 1] ? 0 : 1));
-      if (i > 1 && j > 1 && a[i - 1] === b[j - 2] && a[i - 2] === b[j - 1]) d[i][j] = Math.min(d[i][j], d[i - 2][j - 2] + 1);
-    }
-  }
-  return d[a.length][b.length];
-}

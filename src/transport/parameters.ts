@@ -13,6 +13,7 @@
  * tick boundary, so that a tick never sees half of a change.
  */
 import { UserError } from "../core/errors.js";
+import { suggestName } from "../core/suggest.js";
 import { Subject, type Observable } from "rxjs";
 import { z } from "zod";
 
@@ -220,30 +221,6 @@ export function validateParameter(name: string, spec: ParameterSpec, raw: unknow
   const r = spec.schema.safeParse(c.value);
   if (!r.success) return { ok: false, reason: r.error.issues.map((i) => i.message).join("; ") };
   return { ok: true, value: r.data as ParameterValue };
-}
-
-/** The closest known name to a likely typo, or undefined. */
-export function suggestName(name: string, known: readonly string[]): string | undefined {
-  let best: string | undefined;
-  let bestDistance = Infinity;
-  for (const k of known) {
-    const d = editDistance(name.toLowerCase(), k.toLowerCase());
-    if (d < bestDistance) {
-      bestDistance = d;
-      best = k;
-    }
-  }
-  return bestDistance <= Math.max(1, Math.floor(name.length / 3)) ? best : undefined;
-}
-
-function editDistance(a: string, b: string): number {
-  let prev = Array.from({ length: b.length + 1 }, (_, i) => i);
-  for (let i = 1; i <= a.length; i++) {
-    const cur = [i];
-    for (let j = 1; j <= b.length; j++) cur[j] = Math.min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (a[i - 1] === b[j - 1] ? 0 : 1));
-    prev = cur;
-  }
-  return prev[b.length];
 }
 
 /** A change that was applied between ticks. */
