@@ -49,6 +49,19 @@ export interface CurveRow {
   readonly updatesPerSec: number;
   readonly stepsPerSec: number;
   readonly wallSec: number;
+  /** With a reward bonus: the epoch's mean intrinsic signal (before α), α at the epoch's end, the bonus model's last loss. */
+  readonly intrinsic?: number;
+  readonly intrinsicAlpha?: number;
+  readonly modelLoss?: number;
+}
+
+/**
+ * An intrinsic reward added to the task's before the agent sees it (r = R + α·R_int), e.g.
+ * src/intrinsic/OnlineBonus.ts. `apply` returns the rewards to learn from.
+ */
+export interface RewardBonus {
+  apply(observations: ArrayLike<number>, actions: ArrayLike<number>, nextObservations: ArrayLike<number>, rewards: ArrayLike<number>, rows: number, step: number): ArrayLike<number>;
+  stats(step: number): { readonly lastIntrinsic: number; readonly alpha: number; readonly modelLoss: number };
 }
 
 export interface TrainerState {
@@ -72,6 +85,8 @@ export interface TrainerOptions {
   readonly save?: (state: Readonly<TrainerState>) => void;
   /** Polled once per step; true ends the run after the current step (a checkpoint is written). */
   readonly shouldStop?: () => boolean;
+  /** Adds an intrinsic reward to every transition the agent learns from. */
+  readonly rewardBonus?: RewardBonus;
 }
 
 export class Trainer {
@@ -121,13 +136,23 @@ export class Trainer {
     let epochSuccesses = 0;
     let epochEpisodes = 0;
     let sinceSave = 0;
+    let epochIntrinsic = 0;
+    let epochIntrinsicSteps = 0;
     let stopped = false;
 
     while (st.steps < options.steps) {
       const greedyEpisode = Number.isFinite(options.testEpisodeEvery) && st.episodes % options.testEpisodeEvery === 0;
       const who = exploration.act({ observations, muscleStates, steps: st.steps, greedyEpisode, policy, policyWithNoise }, actions);
       const r = envs.step(actions);
-      if (exploration.learns) agent.observe(observations, actions, r.nextObservations, r.rewards, r.resets, r.terminations, st.steps);
+      if (exploration.learns) {
+        const bonus = options.rewardBonus;
+        const rewards = bonus ? bonus.apply(observations, actions, r.nextObservations, r.rewards, E, st.steps) : r.rewards;
+        if (bonus) {
+          epochIntrinsic += bonus.stats(st.steps).lastIntrinsic;
+          epochIntrinsicSteps++;
+        }
+        agent.observe(observations, actions, r.nextObservations, rewards, r.resets, r.terminations, st.steps);
+      }
       if (sync) await sync();
       observations.set(r.observations);
       st.steps += E;
@@ -165,7 +190,16 @@ export class Trainer {
           updatesPerSec: sec > 0 ? (agent.updates - epochUpdates0) / sec : 0,
           stepsPerSec: sec > 0 ? epochSteps / sec : 0,
           wallSec: st.wallSec,
+          ...(options.rewardBonus
+            ? {
+                intrinsic: epochIntrinsicSteps > 0 ? epochIntrinsic / epochIntrinsicSteps : NaN,
+                intrinsicAlpha: options.rewardBonus.stats(st.steps).alpha,
+                modelLoss: options.rewardBonus.stats(st.steps).modelLoss,
+              }
+            : {}),
         };
+        epochIntrinsic = 0;
+        epochIntrinsicSteps = 0;
         st.curve.push(row);
         options.onEpoch?.(row, st);
         epochSteps = 0;

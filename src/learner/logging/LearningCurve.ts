@@ -22,7 +22,7 @@ export const CURVE_COLUMNS: readonly (keyof CurveRow)[] = [
 
 export function curveCsv(rows: readonly CurveRow[]): string {
   const fmt = (v: number): string => (Number.isFinite(v) ? (Number.isInteger(v) ? String(v) : v.toPrecision(6)) : "");
-  return `${CURVE_COLUMNS.join(",")}\n${rows.map((r) => CURVE_COLUMNS.map((c) => fmt(r[c])).join(",")).join("\n")}\n`;
+  return `${CURVE_COLUMNS.join(",")}\n${rows.map((r) => CURVE_COLUMNS.map((c) => fmt(r[c] ?? NaN)).join(",")).join("\n")}\n`;
 }
 
 export interface PlotSeries {
