@@ -158,6 +158,7 @@ async function hwAction(flags: HwFlags, durationGiven: boolean): Promise<void> {
       // A lost link is said at once, whatever else is on the terminal.
       onEvent: (e) => {
         if (e.type !== "problem" || (e.code !== "link_lost" && e.code !== "link_restored")) return;
+        hooks?.problem(e);
         if (tty && !serve) process.stderr.write("\r\x1b[K");
         process.stderr.write(e.code === "link_lost" ? `tendon hw: WARNING: ${e.message}\n` : `tendon hw: ${e.message}\n`);
       },

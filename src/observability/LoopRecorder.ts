@@ -13,6 +13,7 @@ import { map, type OperatorFunction } from "rxjs";
 import type { RobotSpec } from "../core/spec.js";
 import type { LoopStatsSummary } from "../loop/LoopStats.js";
 import type { Cycle } from "../loop/operators.js";
+import type { DiagnosticStatusMsg } from "../transport/messages.js";
 import { startRecorderWorker, type LoopRecorderFile, type WorkerReply, type WorkerRequest } from "./chunkSink.js";
 import type { RecorderStats } from "./McapRecorder.js";
 import { TickRing } from "./TickRing.js";
@@ -190,6 +191,12 @@ export class LoopRecorder {
       for (const k of STATS_FIELDS) d[p++] = s[k];
     }
     ring.commit(start, len);
+  }
+
+  /** A /diagnostics message at loop time `tSec` (a lost link, as it happens), written after the ticks already in the ring. */
+  diagnostic(status: DiagnosticStatusMsg, tSec: number): void {
+    if (this.#closing) return;
+    this.#worker.postMessage({ type: "diagnostic", tSec, status } satisfies WorkerRequest);
   }
 
   /** A Metadata record, written after the ticks already in the ring. */

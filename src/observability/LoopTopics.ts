@@ -17,7 +17,7 @@ import type { LoopStatsSummary } from "../loop/LoopStats.js";
 import type { Cycle } from "../loop/operators.js";
 import { diagnosticArray, loopStatus } from "../transport/diagnostics.js";
 import { sourceCommandTopic, TOPICS, TRANSITION_FIELDS } from "../transport/topics.js";
-import { createClock, createJointState, createMatrix, createVector, setStamp, type MessageTypeName } from "../transport/messages.js";
+import { createClock, createJointState, createMatrix, createVector, setStamp, type DiagnosticStatusMsg, type MessageTypeName } from "../transport/messages.js";
 import { QOS_CONTROL, QOS_DEFAULT, type QosProfile } from "../transport/Transport.js";
 import type { TopicSink } from "./TopicSink.js";
 
@@ -123,6 +123,18 @@ export class LoopTopics {
   setOwnCommand(values: ArrayLike<number> | undefined): void {
     this.#ownValid = values !== undefined;
     if (values) this.#ownValues.set(values);
+  }
+
+  /**
+   * Publishes `status` on /diagnostics at loop time `tSec` at once, outside the periodic loop
+   * statistics (a lost link, as it happens). Without /diagnostics (no `stats`), nothing.
+   */
+  writeDiagnostic(status: DiagnosticStatusMsg, tSec: number): void {
+    const k = this.#topics.findIndex((t) => t.name === TOPICS.diagnostics);
+    if (k < 0) return;
+    const o = this.#o;
+    const msg = diagnosticArray(o.simulated ? tSec : (o.epochOffsetSec ?? 0) + tSec, [status]);
+    for (const { sink, ids } of this.#sinks) sink.write(ids[k], msg, tSec * 1e9);
   }
 
   /** Publishes one completed cycle to every sink (call from the loop's `cycles$`). */

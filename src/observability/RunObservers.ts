@@ -11,6 +11,7 @@
  * run's JSON summary).
  */
 import { JointCoverage } from "../analysis/JointCoverage.js";
+import type { ProblemEvent } from "../core/events.js";
 import type { RobotSpec } from "../core/spec.js";
 import { DepController } from "../dep/DepController.js";
 import type { ControlLoop } from "../loop/ControlLoop.js";
@@ -20,6 +21,7 @@ import { FoxgloveLive } from "./FoxgloveLive.js";
 import { LoopTopics } from "./LoopTopics.js";
 import { TransportRecorder } from "./TransportRecorder.js";
 import type { Transport } from "../transport/Transport.js";
+import { problemStatus } from "../transport/diagnostics.js";
 import { McapRecorder, type RecorderStats } from "./McapRecorder.js";
 import { LoopRecorder } from "./LoopRecorder.js";
 import { DashboardRoutes, type HttpMountable } from "./dashboard/DashboardRoutes.js";
@@ -46,6 +48,8 @@ export interface RunObserversOptions {
 export interface RunHooks {
   readonly extendLoop: ExtendLoop;
   readonly attachLoop: (loop: ControlLoop) => void;
+  /** A problem from outside the loop (a board's link lost or back): /diagnostics at once, in the recording and the live view. */
+  readonly problem: (e: ProblemEvent) => void;
 }
 
 export class RunObservers {
@@ -159,6 +163,7 @@ export class RunObservers {
       const stages = mine.length > 0 ? [...mine, ...(rest.stages ?? [])] : rest.stages;
       return { ...rest, stages };
     };
+    let lastTickSec = 0;
     const attachLoop = (loop: ControlLoop): void => {
       loopRef = loop;
       feed?.setStats(() => loop.stats.summary());
@@ -168,6 +173,7 @@ export class RunObservers {
       let nextSampleSec = 1;
       let lastSec = 0;
       const sub = loop.cycles$.subscribe((c) => {
+        lastTickSec = c.tick.startSec;
         recorder?.onCycle(c);
         topics?.onCycle(c);
         feed?.onCycle(c);
@@ -189,7 +195,15 @@ export class RunObservers {
         this.#coverage.set(label, curve);
       });
     };
-    return { extendLoop, attachLoop };
+    const problem = (e: ProblemEvent): void => {
+      if (!spec) return;
+      const status = problemStatus(e, spec.name);
+      // At the loop time of the latest tick: the problem is placed among the ticks around it.
+      const tSec = lastTickSec;
+      recorder?.diagnostic(status, tSec);
+      topics?.writeDiagnostic(status, tSec);
+    };
+    return { extendLoop, attachLoop, problem };
   }
 
   /**

@@ -12,6 +12,7 @@ import type { McapTypes } from "@mcap/core";
 import { McapFileWriter, type McapFileStats, type McapFileWriterOptions } from "./McapFileWriter.js";
 import type { RobotSpec } from "../core/spec.js";
 import type { TickRingBuffers } from "./TickRing.js";
+import type { DiagnosticStatusMsg } from "../transport/messages.js";
 
 /** The file and the ring of a `LoopRecorder`. */
 export interface LoopRecorderFile {
@@ -40,6 +41,7 @@ export type WorkerRequest =
   | { type: "channel"; schema: McapTypes.Schema | undefined; channel: McapTypes.Channel }
   | { type: "chunk"; buffer: ArrayBuffer; length: number }
   | { type: "metadata"; name: string; entries: [string, string][] }
+  | { type: "diagnostic"; tSec: number; status: DiagnosticStatusMsg }
   | { type: "close" };
 
 export type WorkerReply =

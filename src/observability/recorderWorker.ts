@@ -19,6 +19,7 @@ import { TickRing } from "./TickRing.js";
 import { createMuscleCommand, createSensorFrame } from "../core/frames.js";
 import { createCycle } from "../loop/operators.js";
 import type { LoopStatsSummary } from "../loop/LoopStats.js";
+import type { DiagnosticStatusMsg } from "../transport/messages.js";
 
 const port = parentPort;
 if (!port) throw new Error("recorderWorker.ts runs as a worker thread");
@@ -109,6 +110,12 @@ class LoopWriter {
     });
   }
 
+  /** A /diagnostics message at loop time `tSec`, after the ticks already in the ring. */
+  addDiagnostic(tSec: number, status: DiagnosticStatusMsg): void {
+    this.drain();
+    this.#topics?.writeDiagnostic(status, tSec);
+  }
+
   addMetadata(name: string, entries: [string, string][]): void {
     this.drain();
     this.#recorder.addMetadata(name, Object.fromEntries(entries));
@@ -153,6 +160,9 @@ port.on("message", (req: WorkerRequest) => {
         case "metadata":
           writer?.writeMetadata(req.name, new Map(req.entries));
           loop?.addMetadata(req.name, req.entries);
+          break;
+        case "diagnostic":
+          loop?.addDiagnostic(req.tSec, req.status);
           break;
         case "close":
           if (loop) reply({ type: "closed", stats: await loop.close() });

@@ -2,9 +2,11 @@
  * diagnostic_msgs helpers: a status built from loop statistics, and key/value lists.
  * Diagnostics are published at a low rate (1 Hz by default), so these allocate freely.
  */
+import type { ProblemEvent } from "../core/events.js";
 import type { LoopStatsSummary } from "../loop/LoopStats.js";
 import {
   createHeader,
+  DIAGNOSTIC_ERROR,
   DIAGNOSTIC_OK,
   DIAGNOSTIC_WARN,
   setStamp,
@@ -47,6 +49,15 @@ export function loopStatus(name: string, hardwareId: string, stats: LoopStatsSum
       ...extra,
     }),
   };
+}
+
+/**
+ * A problem as a status, the moment it happens: ERROR for a lost link (part of the body out of
+ * reach, its muscles on the safe command), OK for a link back, WARN for any other.
+ */
+export function problemStatus(e: ProblemEvent, hardwareId: string): DiagnosticStatusMsg {
+  const level = e.code === "link_lost" ? DIAGNOSTIC_ERROR : e.code === "link_restored" ? DIAGNOSTIC_OK : DIAGNOSTIC_WARN;
+  return { level, name: e.code.startsWith("link_") ? "link" : "control loop", message: e.message, hardware_id: hardwareId, values: keyValues({ problem: e.code }) };
 }
 
 export function diagnosticArray(stampSec: number, status: DiagnosticStatusMsg[]): DiagnosticArrayMsg {

@@ -4,7 +4,10 @@
  */
 import assert from "node:assert/strict";
 import { execFileSync, spawn } from "node:child_process";
+import fs from "node:fs";
+import os from "node:os";
 import path from "node:path";
+import { readMessages } from "../../src/observability/readRecording.js";
 import { runHw } from "../../src/app/runHw.js";
 import { BoardSimulator } from "../../hardware/boardsim/BoardSimulator.js";
 import { lastJsonLine, runCli } from "../helpers/cli.js";
@@ -83,9 +86,25 @@ describe("a lost board is loud", function () {
     const descendants = (pid: string): string[] => childrenOf(pid).flatMap((c) => [c, ...descendants(c)]);
     const children = descendants(String(child.pid));
     assert.ok(children.length > 0, "board-sim runs socat");
-    const hw = runCli(["hw", "--port", port, "--duration", "4", "--json", "--host-watchdog-ms", "300", "--board-watchdog-ms", "300", "--no-progress"], { timeoutMs: 60_000 });
-    // Let the run start, then kill the board simulator the hard way.
-    await new Promise((r) => setTimeout(r, 2500));
+    const recording = path.join(fs.mkdtempSync(path.join(os.tmpdir(), "tendon-lost-")), "run.mcap");
+    // --serve: the API says when the loop runs (no fixed sleep on a loaded machine).
+    let api: string | undefined;
+    let stderr = "";
+    const hw = runCli(["hw", "--port", port, "--duration", "6", "--json", "--host-watchdog-ms", "300", "--board-watchdog-ms", "300", "--no-progress", "--record", recording, "--serve", "0"], {
+      timeoutMs: 60_000,
+      onStderr: (chunk) => {
+        stderr += chunk;
+        api ??= /dashboard (http:\/\/\S+)\/dashboard\//.exec(stderr)?.[1];
+      },
+    });
+    const ticks = async (): Promise<number> => {
+      if (!api) return 0;
+      const s = (await (await fetch(`${api}/api/status`)).json()) as { loop?: { ticks?: number } };
+      return s.loop?.ticks ?? 0;
+    };
+    for (let i = 0; i < 600 && (await ticks().catch(() => 0)) < 300; i++) await new Promise((r) => setTimeout(r, 50));
+    assert.ok((await ticks()) >= 300, "the run got going");
+    // Then kill the board simulator the hard way.
     const closed = new Promise((r) => child.once("close", r));
     child.kill("SIGKILL");
     await closed;
@@ -99,6 +118,15 @@ describe("a lost board is loud", function () {
     const j = lastJsonLine(r.stdout);
     assert.equal(j.linkAtEnd.level, "error");
     assert.equal(j.problemCounts.link_lost, 1);
+    // The recording holds the loss as an ERROR on /diagnostics.
+    const errors: { level: number; name: string; message: string }[] = [];
+    for await (const m of readMessages(recording, { topics: ["/diagnostics"] })) {
+      for (const st of (m.message as { status: { level: number; name: string; message: string }[] }).status) if (st.level === 2) errors.push(st);
+    }
+    assert.equal(errors.length, 1, JSON.stringify(errors));
+    assert.equal(errors[0].name, "link");
+    assert.match(errors[0].message, /^board 1 on \S+: port \S+ lost/);
+    fs.rmSync(path.dirname(recording), { recursive: true, force: true });
     // socat does not outlive its board simulator.
     for (const pid of children) {
       let alive = true;
