@@ -4,7 +4,7 @@
  *
  *   npm run bench                 full run (a few minutes)
  *   npm run bench -- --quick      shorter durations, for a smoke check of the benchmark itself
- *   npm run bench -- --only dep,loop,realtime,hardware,ros,safety,observability,learner,cli,models
+ *   npm run bench -- --only dep,loop,realtime,hardware,ros,safety,observability,learner,cli,models,planning
  */
 import fs from "node:fs";
 import os from "node:os";
@@ -102,6 +102,7 @@ await optional("safety", "safety.ts", "benchSafety");
 await optional("observability", "observability.ts", "benchObservability");
 await optional("learner", "learner.ts", "benchLearner");
 await optional("models", "models.ts", "benchModels");
+await optional("planning", "planning.ts", "benchPlanning");
 await optional("cli", "cli.ts", "benchCli");
 
 printRows(rows);
