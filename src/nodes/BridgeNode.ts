@@ -22,7 +22,7 @@ import type { CommandLimitsOptions } from "../loop/CommandLimits.js";
 import { ControlLoop, type LoopMode, type LoopResult } from "../loop/ControlLoop.js";
 import type { Cycle } from "../loop/operators.js";
 import type { TimerPort } from "../loop/ticks.js";
-import { createClock, createJointState, DIAGNOSTIC_OK, DIAGNOSTIC_WARN, setStamp, type DiagnosticStatusMsg } from "../transport/messages.js";
+import { createClock, createJointState, DIAGNOSTIC_ERROR, DIAGNOSTIC_OK, DIAGNOSTIC_WARN, setStamp, type DiagnosticStatusMsg } from "../transport/messages.js";
 import { param, type SetParametersResult } from "../transport/parameters.js";
 import { QOS_CONTROL, QOS_DEFAULT, type PeriodicTimer, type TransportNode } from "../transport/Transport.js";
 import { diagnosticArray, epochSec, keyValues, loopStatus } from "../transport/diagnostics.js";
@@ -179,6 +179,11 @@ export class BridgeNode implements TendonNode {
       loop.events$.subscribe((e) => {
         if (e.type !== "problem") return;
         if ((this.#problems[e.code] = (this.#problems[e.code] ?? 0) + 1) === 1) onProblem(e);
+        // Readings gone stale: if the body is out of reach, say so now, not at the next period.
+        if (e.code === "stale_sensors" && bridge.health?.().level === "error") {
+          node.log("error", `${bridge.health!().message}; its muscles get the safe command`);
+          this.#publishDiagnostics?.();
+        }
       }),
     );
     // Parameter changes take effect between ticks: after one cycle ended, before the next starts.
@@ -213,6 +218,17 @@ export class BridgeNode implements TendonNode {
     const status: DiagnosticStatusMsg[] = [];
     if (stats) {
       status.push(loopStatus(`${this.name}: control loop`, spec.name, stats, { mode: this.#o.mode, rate_hz: 1 / this.#o.periodSec, bridge_state: this.#bridge.state }));
+    }
+    // The body's link (the muscle boards): ERROR while part of it cannot be reached.
+    const health = this.#bridge.health?.();
+    if (health) {
+      status.push({
+        level: health.level === "error" ? DIAGNOSTIC_ERROR : DIAGNOSTIC_OK,
+        name: `${this.name}: body link`,
+        message: health.message,
+        hardware_id: spec.name,
+        values: keyValues({ parts_down: health.down.length }),
+      });
     }
     const c = this.counters;
     const timedOut = this.#remote?.timedOut ?? false;
