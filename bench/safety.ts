@@ -92,9 +92,8 @@ export async function benchSafety(opts: { quick?: boolean } = {}): Promise<Recor
     seed: 0,
     rateHz: RATE_HZ,
     realtime: true,
-    extendLoop: session.extendLoop,
+    plugins: [session],
     onLoop: (loop) => {
-      session.attachLoop(loop);
       // An e-stop writes the safe command at once, between ticks; the ticks after it stay safe.
       loop.events$.subscribe((e) => {
         if (e.type === "safe_write") safeWrites.push(epoch(performance.now()));

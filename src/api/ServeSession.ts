@@ -7,12 +7,11 @@
  * interrupted run), or `POST /api/stop` (exit 0). Either way the loop ends after its current tick
  * and writes the safe command.
  */
-import { NodeTimer } from "../loop/ticks.js";
 import type { ControlLoop } from "../loop/ControlLoop.js";
 import { defaultSafetyConfig, JOY_SOURCE, type SafetyConfig } from "../safety/config.js";
 import type { ArbiterEvent } from "../safety/events.js";
 import { JoyTeleop, type JoyMapping } from "../safety/JoyTeleop.js";
-import type { ExtendLoop } from "../loop/extension.js";
+import type { LoopContext, LoopExtension, LoopPlugin } from "../loop/extension.js";
 import { SafetyLayer } from "../safety/SafetyLayer.js";
 import { ApiServer, type ApiServerOptions } from "./ApiServer.js";
 
@@ -24,13 +23,15 @@ export interface ServeSessionOptions extends ApiServerOptions {
   readonly log?: (line: string) => void;
 }
 
-export class ServeSession {
+/** A loop plugin: the safety layer goes into the run's loop, the API follows the loop. */
+export class ServeSession implements LoopPlugin {
   readonly server: ApiServer;
   readonly #options: ServeSessionOptions;
   #layer: SafetyLayer | undefined;
   #loop: ControlLoop | undefined;
   #problems = 0;
   #stopRequested = false;
+  #closed: Promise<void> | undefined;
 
   private constructor(server: ApiServer, options: ServeSessionOptions) {
     this.server = server;
@@ -55,24 +56,23 @@ export class ServeSession {
     return this.#layer;
   }
 
-  /** For the run's `extendLoop`: builds the safety layer for the spec and connects the API to it. */
-  readonly extendLoop: ExtendLoop = (ctx) => {
+  /** Builds the safety layer for the spec and connects the API to it. */
+  extend(ctx: LoopContext): LoopExtension {
     // Without a file, the loop's controller source carries the controller's name ("dep").
     const config = this.#options.safety ?? defaultSafetyConfig(ctx.controllerName);
-    // In real time, the loop's timer polls the event loop while it waits for the next tick: a
-    // WebSocket or HTTP request that arrives then is handled before the tick, not after.
-    const timer = ctx.clock ? new NodeTimer() : undefined;
-    const layer = new SafetyLayer({ spec: ctx.spec, config, clock: timer });
+    // The loop's own timer stamps the API's commands: in real time it polls the event loop while
+    // it waits for the next tick, so a request that arrives then is handled before the tick.
+    const layer = new SafetyLayer({ spec: ctx.spec, config, clock: ctx.clock });
     this.#layer = layer;
     const joy = layer.arbiter.sourceIndex(JOY_SOURCE) >= 0 ? new JoyTeleop({ arbiter: layer.arbiter, mapping: this.#options.joyMapping }) : undefined;
     this.server.attach({ safety: layer, joy, problems: () => this.#problems });
     const log = this.#options.log ?? ((l: string) => process.stderr.write(`${l}\n`));
     layer.events$.subscribe((e) => log(describeEvent(e)));
-    return { ...layer.loopOptions(), timer };
-  };
+    return layer.loopOptions();
+  }
 
-  /** For the run's `onLoop`: follows the loop (status, stop). */
-  attachLoop(loop: ControlLoop): void {
+  /** Follows the loop (status, stop). */
+  attach(loop: ControlLoop): void {
     this.#loop = loop;
     this.#layer?.attach(loop);
     // An e-stop from the API (HTTP or WebSocket, handled between ticks) writes the safe command at
@@ -92,9 +92,13 @@ export class ServeSession {
     this.#loop?.stop();
   }
 
-  async close(): Promise<void> {
-    await this.server.close();
-    this.#layer?.dispose();
+  /** Closes the server and the safety layer; later calls wait for the first. */
+  close(): Promise<void> {
+    this.#closed ??= (async () => {
+      await this.server.close();
+      this.#layer?.dispose();
+    })();
+    return this.#closed;
   }
 }
 

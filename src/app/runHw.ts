@@ -13,7 +13,7 @@ import { NodeTimer, type TimerPort } from "../loop/ticks.js";
 import { MuscleBoardBridge, type LinkCounters } from "../../hardware/MuscleBoardBridge.js";
 import type { BoardEvent, HardwareEvent } from "../../hardware/events.js";
 import type { MuscleBoardBridgeOptions } from "../../hardware/options.js";
-import type { ExtendLoop } from "../loop/extension.js";
+import type { LoopPlugin } from "../loop/extension.js";
 
 export interface HwRunOptions {
   readonly bridge: MuscleBoardBridgeOptions;
@@ -34,8 +34,8 @@ export interface HwRunOptions {
   /** Called once the loop and the bridge exist (progress display, stop on a signal, fault injection in tests). */
   readonly onLoop?: (loop: ControlLoop, totalTicks: number, bridge: MuscleBoardBridge) => void;
   readonly onEvent?: (event: HardwareEvent) => void;
-  /** Extra stages and limiter for the loop (the safety layer of `--serve`), built once the spec is known. */
-  readonly extendLoop?: ExtendLoop;
+  /** Loop plugins: the safety layer of `--serve`, the observers (see src/loop/extension.ts). */
+  readonly plugins?: readonly LoopPlugin[];
 }
 
 export interface HwRunResult {
@@ -93,7 +93,7 @@ export async function runHw(options: HwRunOptions): Promise<HwRunResult> {
       periodSec,
       totalTicks,
       timer,
-      extendLoop: options.extendLoop,
+      plugins: options.plugins,
       coverageBins: options.coverageBins,
       coverageFreshOnly: true,
       problems,

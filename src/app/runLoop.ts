@@ -9,7 +9,7 @@ import type { Controller } from "../core/controller.js";
 import type { ProblemCode, ProblemEvent } from "../core/events.js";
 import { ControlLoop, type LoopMode, type LoopResult } from "../loop/ControlLoop.js";
 import type { TimerPort } from "../loop/ticks.js";
-import type { ExtendLoop } from "../loop/extension.js";
+import { attachLoop, extendLoop, type LoopPlugin } from "../loop/extension.js";
 
 /** How many problems a run keeps for its summary. */
 export const KEPT_PROBLEMS = 20;
@@ -24,7 +24,8 @@ export interface ObservedLoopOptions {
   readonly totalTicks: number;
   /** The real-time timer (undefined in lockstep); also the clock extensions see. */
   readonly timer?: TimerPort;
-  readonly extendLoop?: ExtendLoop;
+  /** The run's loop plugins (safety layer, observers), extended and attached in list order; their owner closes them. */
+  readonly plugins?: readonly LoopPlugin[];
   readonly coverageBins?: number;
   /** Count only ticks with a fresh reading toward coverage (hardware links can go stale). */
   readonly coverageFreshOnly?: boolean;
@@ -62,16 +63,18 @@ export function countProblem(e: ProblemEvent, counts: ProblemCounts, first: Prob
 export async function runObservedLoop(options: ObservedLoopOptions): Promise<ObservedLoopResult> {
   const { bridge, controller, periodSec, timer } = options;
   const spec = bridge.spec;
-  const extension = options.extendLoop?.({ spec, periodSec, controllerName: controller.name, controller, clock: timer });
+  const plugins = options.plugins ?? [];
+  const extension = extendLoop(plugins, { spec, periodSec, controllerName: controller.name, controller, clock: timer });
   const loop = new ControlLoop({
     bridge,
     controller,
     mode: options.mode,
     periodSec,
     maxTicks: Number.isFinite(options.totalTicks) ? options.totalTicks : undefined,
-    timer: extension?.timer ?? timer,
-    stages: extension?.stages,
-    limiter: extension?.limiter,
+    timer,
+    readers: extension.readers,
+    stages: extension.stages,
+    limiter: extension.limiter,
   });
   const bins = options.coverageBins ?? 20;
   const coverage = spec.joints.length > 0 ? new JointCoverage(spec.joints, { bins }) : undefined;
@@ -86,6 +89,7 @@ export async function runObservedLoop(options: ObservedLoopOptions): Promise<Obs
       if (e.type === "problem") countProblem(e, problemCounts, problems);
     }),
   );
+  attachLoop(plugins, loop);
   options.onLoop?.(loop);
   try {
     const result = await loop.run();

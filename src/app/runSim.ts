@@ -6,7 +6,7 @@ import type { Controller } from "../core/controller.js";
 import type { ProblemEvent } from "../core/events.js";
 import type { ControlLoop, LoopResult } from "../loop/ControlLoop.js";
 import { NodeTimer } from "../loop/ticks.js";
-import type { ExtendLoop } from "../loop/extension.js";
+import type { LoopPlugin } from "../loop/extension.js";
 import { UniformNoiseController } from "../controllers/UniformNoiseController.js";
 import { DepController, type DepControllerOptions } from "../dep/DepController.js";
 import { runObservedLoop, type ProblemCounts } from "./runLoop.js";
@@ -31,8 +31,8 @@ export interface SimRunOptions {
   readonly coverageBins?: number;
   /** Called once the loop exists (progress display, stop on a signal). */
   readonly onLoop?: (loop: ControlLoop, totalTicks: number) => void;
-  /** Extra stages and limiter for the loop (the safety layer of `--serve`), built once the spec is known. */
-  readonly extendLoop?: ExtendLoop;
+  /** Loop plugins: the safety layer of `--serve`, the observers (see src/loop/extension.ts). */
+  readonly plugins?: readonly LoopPlugin[];
 }
 
 export interface SimRunResult {
@@ -78,7 +78,7 @@ export async function runSim(options: SimRunOptions): Promise<SimRunResult> {
       periodSec,
       totalTicks,
       timer: options.realtime ? new NodeTimer() : undefined,
-      extendLoop: options.extendLoop,
+      plugins: options.plugins,
       coverageBins: options.coverageBins,
       onLoop: (loop) => options.onLoop?.(loop, totalTicks),
     });

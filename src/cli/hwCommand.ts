@@ -15,6 +15,7 @@ import { UsageError } from "./errors.js";
 import { nonNegativeInteger, oneOf, positiveInteger, positiveNumber } from "./parse.js";
 import { addServeOptions, servePort, serveSessionFromFlags, type ServeFlags } from "./serveFlags.js";
 import { addObserveOptions, formatRecording, observersFromFlags, type ObserveFlags } from "./observeFlags.js";
+import { closePlugins } from "../loop/extension.js";
 import { formatSummary, jsonSummary, readParamsFile } from "./simCommand.js";
 
 interface HwFlags extends ServeFlags, ObserveFlags {
@@ -131,7 +132,9 @@ async function hwAction(flags: HwFlags, durationGiven: boolean): Promise<void> {
     await serve?.close();
     throw err;
   });
-  const hooks = observers?.hooks("dep", serve?.extendLoop);
+  const hooks = observers?.hooks("dep");
+  // Observers first: their taps see the controller's own command, before arbitration.
+  const plugins = [hooks, serve].filter((x) => x !== undefined);
   const durationSec = serve && !durationGiven ? Infinity : flags.duration;
   let stopLoop: (() => void) | undefined;
   let interrupted = false;
@@ -151,7 +154,7 @@ async function hwAction(flags: HwFlags, durationGiven: boolean): Promise<void> {
       bridge,
       dep: { preset: flags.preset, params: depParams },
       durationSec,
-      extendLoop: hooks?.extendLoop ?? serve?.extendLoop,
+      plugins,
       rateHz: flags.rate,
       seed: flags.seed,
       coverageBins: flags.bins,
@@ -164,8 +167,6 @@ async function hwAction(flags: HwFlags, durationGiven: boolean): Promise<void> {
       },
       onLoop: (loop: ControlLoop, totalTicks, b) => {
         stopLoop = () => loop.stop();
-        serve?.attachLoop(loop);
-        hooks?.attachLoop(loop);
         if (interrupted) loop.stop();
         if (!tty || serve) return;
         timer = setInterval(() => {
@@ -177,7 +178,7 @@ async function hwAction(flags: HwFlags, durationGiven: boolean): Promise<void> {
       },
     });
   } finally {
-    await serve?.close();
+    await closePlugins(plugins);
     recording = await observers?.close(run ? hwJsonSummary(run, flags.seed) : undefined);
     if (timer) {
       clearInterval(timer);

@@ -16,6 +16,7 @@ import { nonNegativeInteger, oneOf, positiveInteger, positiveNumber } from "./pa
 import type { ControlLoop } from "../loop/ControlLoop.js";
 import { addServeOptions, servePort, serveSessionFromFlags, type ServeFlags } from "./serveFlags.js";
 import { addObserveOptions, formatRecording, observersFromFlags, type ObserveFlags } from "./observeFlags.js";
+import { closePlugins } from "../loop/extension.js";
 
 interface SimFlags extends ServeFlags, ObserveFlags {
   model: string;
@@ -69,7 +70,8 @@ async function simAction(flags: SimFlags, durationGiven: boolean): Promise<void>
     await serve?.close();
     throw err;
   });
-  const depHooks = observers?.hooks("dep", serve?.extendLoop);
+  // Observers first: their taps see the controller's own command, before arbitration.
+  const depPlugins = [observers?.hooks("dep"), serve].filter((x) => x !== undefined);
   const durationSec = serve && !durationGiven ? Infinity : flags.duration;
   const common = { model: flags.model, durationSec, seed: flags.seed, rateHz: flags.rate, frameSkip: flags.frameSkip, realtime: flags.realtime || serve !== undefined, coverageBins: flags.bins };
 
@@ -84,16 +86,16 @@ async function simAction(flags: SimFlags, durationGiven: boolean): Promise<void>
           ...common,
           explorer: "dep",
           dep,
-          extendLoop: depHooks?.extendLoop ?? serve?.extendLoop,
-          onLoop: (loop, total) => (serve?.attachLoop(loop), depHooks?.attachLoop(loop), onLoop(loop, total)),
+          plugins: depPlugins,
+          onLoop,
         }),
       );
     } finally {
-      await serve?.close();
+      await closePlugins(depPlugins);
     }
-    const noiseHooks = observers?.hooks("noise");
+    const noisePlugins = [observers?.hooks("noise")].filter((x) => x !== undefined);
     noiseRun = flags.compareNoise
-      ? await withProgress(flags, "noise", (onLoop) => runSim({ ...common, explorer: "noise", extendLoop: noiseHooks?.extendLoop, onLoop: (loop, total) => (noiseHooks?.attachLoop(loop), onLoop(loop, total)) }))
+      ? await withProgress(flags, "noise", (onLoop) => runSim({ ...common, explorer: "noise", plugins: noisePlugins, onLoop }).finally(() => closePlugins(noisePlugins)))
       : undefined;
   } finally {
     recording = await observers?.close(depRun! ? jsonSummary(depRun, noiseRun, flags) : undefined);

@@ -2,7 +2,7 @@
  * Observability for a run that drives its control loop directly (`tendon sim`, `tendon hw`):
  * `--record FILE` (MCAP, every topic of the ROS 2 profile), `--foxglove [PORT]` (live view), and,
  * with `--serve`, the dashboard on the API server. The command builds one `RunObservers` from its
- * flags (src/cli/observeFlags.ts), passes `extendLoop(...)` and `attachLoop(...)` to the run, and
+ * flags (src/cli/observeFlags.ts), passes `hooks(...)` (a loop plugin per run) to the run, and
  * closes it after.
  *
  * Besides the topics, a recording holds Metadata records: "tendon.run" (what ran: model, muscles,
@@ -13,9 +13,8 @@
 import { JointCoverage } from "../analysis/JointCoverage.js";
 import type { ProblemEvent } from "../core/events.js";
 import type { RobotSpec } from "../core/spec.js";
-import { DepController } from "../dep/DepController.js";
 import type { ControlLoop } from "../loop/ControlLoop.js";
-import type { ExtendLoop, LoopContext } from "../loop/extension.js";
+import type { LoopContext, LoopExtension, LoopPlugin } from "../loop/extension.js";
 import { DashboardFeed } from "./dashboard/DashboardFeed.js";
 import { FoxgloveLive } from "./FoxgloveLive.js";
 import { LoopTopics } from "./LoopTopics.js";
@@ -45,9 +44,11 @@ export interface RunObserversOptions {
 }
 
 /** What one run (the DEP run, or the noise baseline) is observed with. */
-export interface RunHooks {
-  readonly extendLoop: ExtendLoop;
-  readonly attachLoop: (loop: ControlLoop) => void;
+export interface RunHooks extends LoopPlugin {
+  readonly extend: (context: LoopContext) => LoopExtension;
+  readonly attach: (loop: ControlLoop) => void;
+  /** After the run: the last point of its coverage curve. */
+  readonly close: () => void;
   /** A problem from outside the loop (a board's link lost or back): /diagnostics at once, in the recording and the live view. */
   readonly problem: (e: ProblemEvent) => void;
 }
@@ -122,21 +123,23 @@ export class RunObservers {
   }
 
   /**
-   * Hooks for one run. "dep": every topic to the recorder and the live view, the dashboard's feed,
-   * and the coverage curve; "noise" (the baseline of --compare-noise): the coverage curve only.
-   * `inner` is the run's other extension (the safety layer): this one's stage runs first.
+   * The loop plugin for one run. "dep": every topic to the recorder and the live view, the
+   * dashboard's feed, and the coverage curve; "noise" (the baseline of --compare-noise): the
+   * coverage curve only. Put it before the safety layer in the run's plugins: its taps then see
+   * the controller's own command.
    */
-  hooks(label: "dep" | "noise", inner?: ExtendLoop): RunHooks {
+  hooks(label: "dep" | "noise"): RunHooks {
     let topics: LoopTopics | undefined;
     let recorder: LoopRecorder | undefined;
     let feed: DashboardFeed | undefined;
     let spec: RobotSpec | undefined;
     let loopRef: ControlLoop | undefined;
-    const extendLoop: ExtendLoop = (ctx: LoopContext) => {
+    let finishRun: (() => void) | undefined;
+    const extend = (ctx: LoopContext): LoopExtension => {
       spec = ctx.spec;
-      const rest = inner?.(ctx) ?? {};
+      // The DEP matrix view, when the controller has a matrix to show.
       const controller = ctx.controller;
-      const matrix = controller instanceof DepController ? () => controller.matrix() : undefined;
+      const matrix = controller?.matrix ? () => controller.matrix!() : undefined;
       const loopInfo = {
         spec: ctx.spec,
         controllerName: ctx.controllerName,
@@ -159,12 +162,10 @@ export class RunObservers {
         feed = new DashboardFeed({ spec: ctx.spec, controllerName: ctx.controllerName, matrix, periodSec: ctx.periodSec });
         this.#dashboard.setFeed(feed);
       }
-      const mine = [recorder?.controllerStage(), topics?.controllerStage()].filter((x) => x !== undefined);
-      const stages = mine.length > 0 ? [...mine, ...(rest.stages ?? [])] : rest.stages;
-      return { ...rest, stages };
+      return { stages: [recorder?.controllerStage(), topics?.controllerStage()].filter((x) => x !== undefined) };
     };
     let lastTickSec = 0;
-    const attachLoop = (loop: ControlLoop): void => {
+    const attach = (loop: ControlLoop): void => {
       loopRef = loop;
       feed?.setStats(() => loop.stats.summary());
       const bins = this.#o.coverageBins ?? 20;
@@ -186,14 +187,18 @@ export class RunObservers {
           }
         }
       });
-      // After the run: the last point of the curve.
-      this.#finishers.push(() => {
+      // After the run: the last point of the curve (once, by close() or the observers' close).
+      let finished = false;
+      finishRun = () => {
+        if (finished) return;
+        finished = true;
         sub.unsubscribe();
         if (!coverage) return;
         const last = curve.points[curve.points.length - 1];
         if (lastSec > 0 && (!last || last[0] !== round3(lastSec))) curve.points.push([round3(lastSec), coverage.value()]);
         this.#coverage.set(label, curve);
-      });
+      };
+      this.#finishers.push(finishRun);
     };
     const problem = (e: ProblemEvent): void => {
       if (!spec) return;
@@ -203,7 +208,7 @@ export class RunObservers {
       recorder?.diagnostic(status, tSec);
       topics?.writeDiagnostic(status, tSec);
     };
-    return { extendLoop, attachLoop, problem };
+    return { extend, attach, close: () => finishRun?.(), problem };
   }
 
   /**

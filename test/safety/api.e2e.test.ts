@@ -43,13 +43,8 @@ describe("safety end to end: tendon sim --serve through the HTTP API and the Web
       durationSec: Infinity,
       seed: 0,
       realtime: true,
-      extendLoop: (ctx) => {
-        const ext = session.extendLoop(ctx);
-        session.safety!.events$.subscribe((e) => events.push(e));
-        return ext;
-      },
+      plugins: [session, { extend: () => (session.safety!.events$.subscribe((e) => events.push(e)), undefined) }],
       onLoop: (loop) => {
-        session.attachLoop(loop);
         loop.cycles$.subscribe((c) => written.push({ t: c.tick.startSec, values: Array.from(c.command.values) }));
       },
     });
