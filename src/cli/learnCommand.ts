@@ -3,7 +3,7 @@
  * another mode), with a line of progress per epoch, the learning curve as CSV and SVG, checkpoints
  * and `--resume`, and a JSON summary with `--json`.
  */
-import { Option, type Command } from "commander";
+import { InvalidArgumentError, Option, type Command } from "commander";
 import { BACKEND_NAMES, type BackendChoice } from "../learner/tf/backend.js";
 import { EXPLORATION_MODES, type ExplorationMode } from "../learner/explorations/Exploration.js";
 import { LEARN_DEFAULTS, runLearn, type LearnResult } from "../learner/runLearn.js";
@@ -30,6 +30,9 @@ interface LearnFlags {
   epochSteps: number;
   json: boolean;
   progress: boolean;
+  intrinsic: "none" | "disagreement" | "prediction-error";
+  alpha: number;
+  alphaDecay: number;
 }
 
 export function registerLearnCommand(program: Command): void {
@@ -50,6 +53,9 @@ export function registerLearnCommand(program: Command): void {
     .option("--save-replay", "include the replay's transitions in checkpoints (large), so --resume continues exactly", false)
     .option("--out <dir>", "write the learning curve (curve.csv, curve.svg) here")
     .option("--epoch-steps <n>", "steps between evaluations (a progress line and a curve point)", positiveInteger("--epoch-steps"), LEARN_DEFAULTS.epochSteps)
+    .option("--intrinsic <signal>", "add an intrinsic reward from a world model learned online: disagreement, prediction-error or none", oneOf("--intrinsic", ["none", "disagreement", "prediction-error"] as const), "none")
+    .option("--alpha <a>", "weight of the intrinsic reward, r = R + alpha R_int", nonNegativeNumber("--alpha"), LEARN_DEFAULTS.alpha)
+    .option("--alpha-decay <steps>", "steps over which alpha decays linearly to 0 (0: constant)", nonNegativeInteger("--alpha-decay"), 0)
     .option("--json", "end stdout with one line of JSON summary", false)
     .option("--no-progress", "no progress lines")
     .action(async (flags: LearnFlags) => {
@@ -72,6 +78,14 @@ function readParams(file: string): Record<string, unknown> {
   }
   if (typeof value !== "object" || value === null || Array.isArray(value)) throw new UsageError(`--params file '${file}' must hold a JSON object`);
   return value as Record<string, unknown>;
+}
+
+function nonNegativeNumber(flag: string) {
+  return (value: string): number => {
+    const n = Number(value);
+    if (value.trim() === "" || !(n >= 0) || !Number.isFinite(n)) throw new InvalidArgumentError(`${flag} needs a number >= 0, got '${value}'.`);
+    return n;
+  };
 }
 
 const f = (v: number, d = 2): string => (Number.isFinite(v) ? v.toFixed(d) : "-");
@@ -102,6 +116,7 @@ async function learnAction(flags: LearnFlags): Promise<void> {
       resume: flags.resume,
       saveReplay: flags.saveReplay,
       outDir: flags.out,
+      ...(flags.intrinsic !== "none" ? { intrinsic: flags.intrinsic, alpha: flags.alpha, alphaDecaySteps: flags.alphaDecay } : {}),
       shouldStop: () => interrupted,
       onStart: ({ backend, config, resumedFromSteps }) => {
         if (!flags.progress) return;
@@ -111,7 +126,7 @@ async function learnAction(flags: LearnFlags): Promise<void> {
       onEpoch: (row) => {
         if (!flags.progress) return;
         err.write(
-          `  steps ${String(row.steps).padStart(8)}  return ${f(row.trainReturn).padStart(7)} (test ${f(row.testReturn).padStart(7)})  success ${f(row.testSuccess)}  dep ${f(row.depShare)}  updates ${row.updates} (${f(row.updatesPerSec, 1)}/s)  ${f(row.stepsPerSec, 0)} steps/s\n`,
+          `  steps ${String(row.steps).padStart(8)}  return ${f(row.trainReturn).padStart(7)} (test ${f(row.testReturn).padStart(7)})  success ${f(row.testSuccess)}  dep ${f(row.depShare)}  updates ${row.updates} (${f(row.updatesPerSec, 1)}/s)  ${f(row.stepsPerSec, 0)} steps/s${row.intrinsic !== undefined ? `  intrinsic ${f(row.intrinsic, 3)} (alpha ${f(row.intrinsicAlpha ?? NaN, 3)}, model loss ${f(row.modelLoss ?? NaN, 3)})` : ""}\n`,
         );
       },
     });
@@ -124,7 +139,7 @@ async function learnAction(flags: LearnFlags): Promise<void> {
   out.write(
     `tendon learn: ${result.config.mode} on ${result.config.model}, ${result.state.steps} steps in ${f(result.state.wallSec, 1)} s, ${result.updates} updates, backend ${result.backend.name}\n` +
       `  final test return ${f(r?.testReturn ?? NaN)}, success ${f(r?.testSuccess ?? NaN)}, distance ${f(r?.testDistanceM ?? NaN, 3)} m\n` +
-      (flags.out ? `  curve: ${flags.out}/curve.csv, ${flags.out}/curve.svg\n` : "") +
+      (flags.out ? `  curve: ${flags.out}/curve.csv, ${flags.out}/curve.svg${r?.intrinsic !== undefined ? `, ${flags.out}/intrinsic.csv, ${flags.out}/intrinsic.svg` : ""}\n` : "") +
       (result.checkpoint ? `  checkpoint: ${result.checkpoint}\n` : ""),
   );
   if (flags.json) {

@@ -4,6 +4,8 @@
  * from one options object, writes the learning curve (CSV and SVG) and checkpoints, and resumes
  * from a checkpoint. The CLI, the experiment and the tests call it.
  */
+import { OnlineBonus, type BonusSignal } from "../intrinsic/OnlineBonus.js";
+import type { EnsembleState } from "../models/ProbabilisticEnsemble.js";
 import fs from "node:fs";
 import path from "node:path";
 import { resolveDepParams } from "../dep/params.js";
@@ -51,6 +53,11 @@ export interface LearnConfig {
   readonly task: ReachTaskOptions;
   /** Correlation time of the "rl-ou" exploration noise, in environment steps. */
   readonly ouCorrelationSteps: number;
+  /** An intrinsic reward from a world model learned online (src/intrinsic/OnlineBonus.ts), or "none". */
+  readonly intrinsic: "none" | BonusSignal;
+  /** α of r = R + α·R_int at step 0, and the steps over which it decays linearly to 0 (0: constant). */
+  readonly alpha: number;
+  readonly alphaDecaySteps: number;
 }
 
 /**
@@ -82,6 +89,9 @@ export const LEARN_DEFAULTS: LearnConfig = Object.freeze({
   testEpisodes: 20,
   task: {},
   ouCorrelationSteps: 10,
+  intrinsic: "none",
+  alpha: 0.1,
+  alphaDecaySteps: 0,
 });
 
 export interface LearnOptions extends Partial<LearnConfig> {
@@ -149,6 +159,8 @@ export async function runLearn(options: LearnOptions = {}): Promise<LearnResult>
   const config: LearnConfig = resumed
     ? { ...(resumed.header.config as LearnConfig), ...(options.steps !== undefined ? { steps: options.steps } : {}) }
     : { ...LEARN_DEFAULTS, ...given };
+  const bonusSignal = config.intrinsic ?? "none";
+  if (bonusSignal !== "none" && options.learnerWorker) throw new CheckpointError("an intrinsic reward needs the in-process learner: run without the learner worker");
   const depParams = resolveDepParams({ preset: config.preset, params: config.depParams });
   const task = new ReachTask(config.task);
   const envs = await VectorEnv.create(config.envs, { model: config.model, task, seed: config.seed, rateHz: config.rateHz, depForceScale: depParams.force_scale });
@@ -196,6 +208,22 @@ export async function runLearn(options: LearnOptions = {}): Promise<LearnResult>
         if (d) built.dep.load({ t: d.t, shadowCount: d.shadowCount, xs: arr("xs"), ring: arr("ring"), c: arr("c"), shadow: arr("shadow"), scale: arr("scale"), bias: arr("bias"), y: arr("y") });
       }
     }
+    const bonus =
+      bonusSignal !== "none"
+        ? new OnlineBonus({ signal: bonusSignal, stateDim: envs.observationSize, actionDim: envs.actionSize, alpha: config.alpha ?? 0.1, alphaDecaySteps: config.alphaDecaySteps ?? 0, seed: config.seed, warmup: Math.min(1000, config.stepsBeforeBatches) })
+        : undefined;
+    if (bonus && resumed) {
+      const h = resumed.header.bonus as (Omit<EnsembleState, "weights"> & { updates: number; arrays: number[] }) | undefined;
+      if (!h) throw new CheckpointError(`checkpoint '${ckptFile}' holds no intrinsic-reward model: resume without --intrinsic, or start a new run`);
+      const weights = h.arrays.map((count, e) =>
+        Array.from({ length: count }, (_, i) => {
+          const a = resumed!.arrays.get(`bonus/${e}/${i}`);
+          if (!(a instanceof Float32Array)) throw new CheckpointError(`checkpoint lacks the intrinsic-reward model's array bonus/${e}/${i}`);
+          return a;
+        }),
+      );
+      bonus.loadModelState({ ...h, weights }, h.updates);
+    }
     const resumedFromSteps = trainerState?.steps ?? 0;
     options.onStart?.({ backend, config, resumedFromSteps });
     const trainer = new Trainer(worker ?? agent, built.exploration, envs, testEnv, trainerState);
@@ -220,8 +248,14 @@ export async function runLearn(options: LearnOptions = {}): Promise<LearnResult>
             dep = { t: d.t, shadowCount: d.shadowCount };
             for (const k of ["xs", "ring", "c", "shadow", "scale", "bias", "y"] as const) arrays.set(`dep/${k}`, d[k]);
           }
+          let bonusHeader: Record<string, unknown> | undefined;
+          if (bonus) {
+            const { weights, ...rest } = bonus.modelState();
+            weights.forEach((member, e) => member.forEach((a, i) => arrays.set(`bonus/${e}/${i}`, a)));
+            bonusHeader = { ...rest, updates: bonus.stats(state.steps).modelUpdates, arrays: weights.map((m) => m.length) };
+          }
           writeCheckpointFile(ckptFile, {
-            header: { kind: "tendon-learner", config, trainer: state, exploration: built.exploration.state(), dep, agent: agentHeader, backend: backend.name },
+            header: { kind: "tendon-learner", config, trainer: state, exploration: built.exploration.state(), dep, agent: agentHeader, backend: backend.name, ...(bonusHeader ? { bonus: bonusHeader } : {}) },
             arrays,
           });
         }
@@ -235,7 +269,9 @@ export async function runLearn(options: LearnOptions = {}): Promise<LearnResult>
       save,
       onEpoch: options.onEpoch,
       shouldStop: options.shouldStop,
+      rewardBonus: bonus,
     });
+    bonus?.dispose();
     if (worker) await worker.close();
     if (options.outDir) writeCurve(options.outDir, state.curve, `${config.mode}, seed ${config.seed}`);
     return {
@@ -260,6 +296,14 @@ export function writeCurve(dir: string, rows: readonly CurveRow[], label: string
   fs.mkdirSync(dir, { recursive: true });
   fs.writeFileSync(path.join(dir, "curve.csv"), curveCsv(rows));
   const x = rows.map((r) => r.steps);
+  if (rows.some((r) => r.intrinsic !== undefined)) {
+    const v = (k: "intrinsic" | "intrinsicAlpha" | "modelLoss"): number[] => rows.map((r) => r[k] ?? NaN);
+    fs.writeFileSync(path.join(dir, "intrinsic.csv"), `steps,intrinsic,alpha,model_loss\n${rows.map((r, i) => `${r.steps},${v("intrinsic")[i]},${v("intrinsicAlpha")[i]},${v("modelLoss")[i]}`).join("\n")}\n`);
+    fs.writeFileSync(
+      path.join(dir, "intrinsic.svg"),
+      linePlotSvg([{ label: `mean intrinsic reward before alpha (${label})`, color: "#d62728", x, y: v("intrinsic") }], { title: "tendon learn: intrinsic reward", xLabel: "environment steps", yLabel: "R_int" }),
+    );
+  }
   const svg = linePlotSvg(
     [
       { label: `test return (${label})`, color: "#1f77b4", x, y: rows.map((r) => r.testReturn) },
