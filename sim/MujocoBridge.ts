@@ -115,6 +115,18 @@ export class MujocoBridge implements SteppableBridge {
     this.#rng.setState(state);
   }
 
+  /**
+   * Peak active force of each muscle (N), in the spec's order: MuJoCo's `gainprm[2]` of a muscle
+   * actuator, or 100 N where the model leaves it to MuJoCo's scale (-1). A copy.
+   */
+  get muscleMaxForceN(): Float64Array {
+    const { model } = this.raw;
+    const n = this.spec.muscles.length;
+    const gain = model.actuator_gainprm as Float64Array;
+    const stride = model.nu > 0 ? gain.length / model.nu : 0;
+    return Float64Array.from({ length: n }, (_, i) => (gain[i * stride + 2] > 0 ? gain[i * stride + 2] : 100));
+  }
+
   /** The MuJoCo objects, for tools that need more than the bridge reads (benchmarks, viewers). */
   get raw(): { mj: Mujoco; model: MjModel; data: MjData } {
     if (!this.#mj || !this.#model || !this.#data) throw new Error("MujocoBridge: not configured");

@@ -59,11 +59,7 @@ export class ArmPlant implements Plant {
     this.activation = new Float64Array(this.muscleCount);
     this.#frame = createSensorFrame(spec);
     this.#command = createMuscleCommand(spec);
-    // MuJoCo muscles: gainprm[2] is the peak active force (N); -1 means "from scale" (use 100 N).
-    const { model } = bridge.raw;
-    const gain = (model.actuator_gainprm as Float64Array).slice();
-    const nGain = gain.length / this.muscleCount;
-    this.maxForceN = Float64Array.from({ length: this.muscleCount }, (_, i) => (gain[i * nGain + 2] > 0 ? gain[i * nGain + 2] : 100));
+    this.maxForceN = bridge.muscleMaxForceN;
     bridge.read(0, stepSec, this.#frame);
   }
 
