@@ -23,6 +23,7 @@ import type { Rng } from "../../core/rng.js";
 import type { SensorFrame } from "../../core/frames.js";
 import type { RobotSpec } from "../../core/spec.js";
 import { PlanarArm, type PlanarArmOptions } from "./PlanarArm.js";
+import { UserError } from "../../core/errors.js";
 
 export interface ReachWeights {
   readonly reach: number;
@@ -45,6 +46,9 @@ export interface ReachTaskOptions {
   readonly fixedTarget?: readonly [number, number];
 }
 
+/** The joints of the built-in arm the default kinematics describe, shoulder outwards. */
+export const PLANAR_ARM_JOINTS: readonly string[] = ["shoulder", "elbow"];
+
 export const DEFAULT_REACH_WEIGHTS: ReachWeights = Object.freeze({ reach: 1, bonus: 1, effort: 0.1 });
 
 export interface ReachStep {
@@ -64,8 +68,12 @@ export class ReachTask {
   readonly #tip = new Float64Array(2);
   readonly #q: Float64Array;
 
+  /** True when the kinematics are the built-in arm's defaults (no `arm` option). */
+  readonly usesDefaultArm: boolean;
+
   constructor(options: ReachTaskOptions = {}) {
     this.arm = new PlanarArm(options.arm);
+    this.usesDefaultArm = options.arm?.linksM === undefined && options.arm?.baseM === undefined;
     this.nearM = options.nearM ?? 0.05;
     this.episodeSteps = options.episodeSteps ?? 50;
     this.weights = { ...DEFAULT_REACH_WEIGHTS, ...options.weights };
@@ -81,10 +89,19 @@ export class ReachTask {
     return 2 * spec.joints.length + 3 * spec.muscles.length + 6;
   }
 
-  /** Checks that the spec has the joints the kinematics need. */
+  /**
+   * Checks that the body is the planar arm the kinematics describe: as many joints as links and,
+   * with the default links (the built-in arm2j6m), its joints. Another model is refused with the
+   * reason: its fingertip is not where these kinematics put it (`tendon plan --task reach` reads
+   * the model's own sites and works on any MJCF model).
+   */
   check(spec: RobotSpec): void {
-    if (spec.joints.length < this.arm.linksM.length) {
-      throw new RangeError(`the reach task needs ${this.arm.linksM.length} joints for its planar arm; '${spec.name}' reports ${spec.joints.length}`);
+    const links = this.arm.linksM.length;
+    const names = spec.joints.map((j) => j.name);
+    if (names.length !== links || (this.usesDefaultArm && names.join(",") !== PLANAR_ARM_JOINTS.join(","))) {
+      throw new UserError(
+        `the reach task's planar kinematics fit the built-in arm2j6m (joints ${PLANAR_ARM_JOINTS.join(", ")}); '${spec.name}' has joints ${names.join(", ") || "(none)"}: use arm2j6m, or tendon plan --task reach --site NAME for any model`,
+      );
     }
   }
 
