@@ -82,6 +82,9 @@ export class PolicyController implements Controller {
   #ringStart = 0;
   #ringCount = 0;
   #dropped = 0;
+  #skipped = 0;
+  /** Whether the last tick's command was written as this controller made it (see markApplied). */
+  #applied = true;
   #policy = (out: Float64Array): void => {
     const p = this.#active;
     if (!p) out.fill(0);
@@ -136,6 +139,27 @@ export class PolicyController implements Controller {
     return this.#active?.version ?? -1;
   }
   /** Transitions lost because the ring was full (the host did not drain in time). */
+  /** Transitions not recorded because the command written was not this controller's (e-stop, teleop, a ramp). */
+  get skippedTransitions(): number {
+    return this.#skipped;
+  }
+
+  /**
+   * Says whether the command written on the last tick was this controller's own (called after
+   * the write, before the next `update`). A tick that was not is not learned from: its transition
+   * is skipped, and the last transition before such a tick is marked as an episode end, so that
+   * no n-step return runs across the gap. Call before draining.
+   */
+  markApplied(applied: boolean): void {
+    if (!applied && this.#applied && this.#ringCount > 0) {
+      const last = (this.#ringStart + this.#ringCount - 1) % this.#ringCapacity;
+      const O = this.#obs.length;
+      const A = this.#action.length;
+      this.#ring[last * this.#rowSize + 2 * O + A + 1] = 1;
+    }
+    this.#applied = applied;
+  }
+
   get droppedTransitions(): number {
     return this.#dropped;
   }
@@ -172,7 +196,8 @@ export class PolicyController implements Controller {
     if (this.#ticks > 0) {
       const r = task.reward(frame, this.target);
       const boundary = this.#episodeTick >= task.episodeSteps;
-      this.#record(r.reward, boundary);
+      if (this.#applied) this.#record(r.reward, boundary);
+      else this.#skipped++;
       if (boundary) {
         task.sampleTarget(spec, this.#rng, this.target);
         this.#episodeTick = 0;
