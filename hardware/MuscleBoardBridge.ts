@@ -48,6 +48,7 @@ import {
   resolveMuscleCalibration,
   resolveTiming,
   toSetpoint,
+  commandRangeProblem,
   type CommandModeName,
   type MuscleBoardBridgeOptions,
   type ResolvedTiming,
@@ -422,10 +423,11 @@ export class MuscleBoardBridge implements Bridge {
         const mo = o.muscles?.[index];
         const min = mo?.commandMin ?? o.commandMin ?? info.min;
         const max = mo?.commandMax ?? o.commandMax ?? info.max;
-        if (!(min <= max)) throw new RangeError(`muscle ${index}: command range [${min}, ${max}] is empty`);
-        const safe = Math.min(max, Math.max(min, info.safe));
         const cal = resolveMuscleCalibration(o, index);
         validateMuscleCalibration(cal, `muscle ${index}`);
+        const bad = commandRangeProblem(this.#mode, min, max, `muscle ${index}`, cal);
+        if (bad) throw new RangeError(bad);
+        const safe = Math.min(max, Math.max(min, info.safe));
         const name = mo?.name ?? `b${b.id}.m${i}`;
         muscles.push({ name, commandMin: min, commandMax: max, safeCommand: safe });
         this.#muscles.push({ board: b, local: i, cal, min, max, safe });

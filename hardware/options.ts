@@ -91,6 +91,39 @@ export const MODE_INFO: Readonly<Record<CommandModeName, ModeInfo>> = {
 
 export const ZERO_GAINS: PidGains = { kp: 0, ki: 0, kd: 0, integralLimit: 0, deadband: 0, outputLimit: 10000 };
 
+/**
+ * What a board can be told in each mode, whatever the range configured: a PWM duty cycle is at
+ * most 100 % either way; the other modes are bounded by the 32-bit setpoint (after calibration).
+ */
+export const MODE_LIMITS: Readonly<Record<CommandModeName, { readonly min: number; readonly max: number }>> = {
+  pwm: { min: -100, max: 100 },
+  position: { min: -Infinity, max: Infinity },
+  velocity: { min: -Infinity, max: Infinity },
+  displacement: { min: -Infinity, max: Infinity },
+  force: { min: -Infinity, max: Infinity },
+};
+
+/**
+ * Why the command range [min, max] cannot be used in `mode` (undefined when it can): not finite,
+ * empty, beyond what the mode can command, or beyond the board's 32-bit setpoint. `where` names
+ * it in the message ("--max", "muscles.2").
+ */
+export function commandRangeProblem(mode: CommandModeName, min: number, max: number, where: string, cal: MuscleCalibration = DEFAULT_MUSCLE_CALIBRATION): string | undefined {
+  const unit = MODE_INFO[mode].unit;
+  if (!Number.isFinite(min) || !Number.isFinite(max)) return `${where}: the command range [${min}, ${max}] must be finite numbers`;
+  if (!(min < max)) return `${where}: the command range [${min}, ${max}] is empty (the lowest command must be below the highest)`;
+  const lim = MODE_LIMITS[mode];
+  if (min < lim.min || max > lim.max) {
+    return `${where}: the command range [${min}, ${max}] ${unit} is beyond what mode ${mode} can command (${lim.min}..${lim.max}); the default is ${MODE_INFO[mode].min}..${MODE_INFO[mode].max}`;
+  }
+  const big = 2147483647;
+  for (const v of [min, max]) {
+    const raw = rawSetpoint(mode, v, cal);
+    if (!(Math.abs(raw) <= big)) return `${where}: ${v} ${unit} does not fit a board setpoint (${raw.toExponential(3)} counts after calibration)`;
+  }
+  return undefined;
+}
+
 export interface ResolvedTiming {
   readonly statusRateHz: number;
   readonly hostWatchdogMs: number;
@@ -126,6 +159,11 @@ export function resolveTiming(o: MuscleBoardBridgeOptions): ResolvedTiming {
 
 /** Command value (spec unit) -> board setpoint (mode unit), rounded and held inside int32. */
 export function toSetpoint(mode: CommandModeName, value: number, cal: MuscleCalibration): number {
+  const s = Math.round(rawSetpoint(mode, value, cal));
+  return s > 2147483647 ? 2147483647 : s < -2147483648 ? -2147483648 : s;
+}
+
+function rawSetpoint(mode: CommandModeName, value: number, cal: MuscleCalibration): number {
   let s: number;
   switch (mode) {
     case "pwm":
@@ -142,8 +180,7 @@ export function toSetpoint(mode: CommandModeName, value: number, cal: MuscleCali
       s = value * 1000;
       break;
   }
-  s = Math.round(s);
-  return s > 2147483647 ? 2147483647 : s < -2147483648 ? -2147483648 : s;
+  return s;
 }
 
 export function resolveMuscleCalibration(o: MuscleBoardBridgeOptions, index: number): MuscleCalibration {

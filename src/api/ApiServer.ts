@@ -143,6 +143,7 @@ export class ApiServer {
   #pipeline: ApiPipeline | undefined;
   #events: Subscription | undefined;
   #closed = false;
+  #refused = 0;
 
   private constructor(server: http.Server, wss: WebSocketServer, host: string, port: number, options: ApiServerOptions) {
     this.#server = server;
@@ -258,6 +259,7 @@ export class ApiServer {
       transitionSec: a.transitionSec,
       loop: p.safety.loopStats() ?? null,
       problems: p.problems?.() ?? 0,
+      teleopRefused: this.#refused,
       lastCommand: p.safety.lastCommandJson(),
       recentEvents: [...this.#recent],
     };
@@ -413,6 +415,25 @@ export class ApiServer {
     ws.on("error", () => ws.terminate());
   }
 
+  /** Teleop commands refused for a value out of range (see status `teleopRefused`). */
+  get teleopRefused(): number {
+    return this.#refused;
+  }
+
+  /** Counts a refused command and throws its reason (sent back to the client). */
+  #refuse(reason: string): never {
+    this.#refused++;
+    throw new Error(reason);
+  }
+
+  /** `v` when it is a number within the muscle's command range; refused otherwise (never quietly clamped). */
+  #inRange(muscle: { readonly name: string; readonly commandMin: number; readonly commandMax: number }, v: unknown): number {
+    if (typeof v !== "number" || !Number.isFinite(v) || v < muscle.commandMin || v > muscle.commandMax) {
+      this.#refuse(`${muscle.name}: ${JSON.stringify(v)} is outside its command range [${muscle.commandMin}, ${muscle.commandMax}]; nothing was applied`);
+    }
+    return v;
+  }
+
   #handle(p: ApiPipeline, m: TeleopMessage, mine: Set<number>): void {
     const arbiter = p.safety.arbiter;
     if (typeof m !== "object" || m === null) throw new Error("a message is a JSON object with a 'type'");
@@ -428,7 +449,7 @@ export class ApiServer {
           for (const [name, v] of Object.entries(m.muscles)) {
             const i = names.indexOf(name);
             if (i < 0) throw new Error(`no muscle '${name}' (muscles: ${names.join(", ")})`);
-            values[i] = numberOrNaN(v);
+            values[i] = this.#inRange(arbiter.spec.muscles[i], v);
             groups.add(arbiter.groups.groupOf[i]);
           }
           arbiter.submitMuscles(TELEOP_SOURCE, values, [...groups]);
@@ -437,8 +458,15 @@ export class ApiServer {
         }
         const g = typeof m.group === "string" ? arbiter.groupIndex(m.group) : -1;
         if (g < 0) throw new Error(`'group' must name a muscle group (${arbiter.groups.names.join(", ")})`);
-        if (Array.isArray(m.values)) arbiter.submitGroup(TELEOP_SOURCE, g, m.values.map(numberOrNaN));
-        else if (m.effort !== undefined) arbiter.submitGroup(TELEOP_SOURCE, g, groupEffortCommand(arbiter.spec, arbiter.groups, g, numberOrNaN(m.effort)));
+        if (Array.isArray(m.values)) {
+          const members = arbiter.groups.muscles[g];
+          if (m.values.length !== members.length) this.#refuse(`group '${m.group}' has ${members.length} muscles (${Array.from(members, (i) => arbiter.spec.muscles[i].name).join(", ")}): give one value each, got ${m.values.length}`);
+          arbiter.submitGroup(TELEOP_SOURCE, g, m.values.map((v, k) => this.#inRange(arbiter.spec.muscles[members[k]], v)));
+        } else if (m.effort !== undefined) {
+          const e = m.effort;
+          if (typeof e !== "number" || !Number.isFinite(e) || e < -1 || e > 1) this.#refuse(`effort must be a number in [-1, 1], got ${JSON.stringify(e)}; nothing was applied`);
+          arbiter.submitGroup(TELEOP_SOURCE, g, groupEffortCommand(arbiter.spec, arbiter.groups, g, e));
+        }
         else throw new Error("a command needs 'values' (one per muscle of the group), 'effort' in [-1, 1], or 'muscles'");
         mine.add(g);
         return;

@@ -8,9 +8,9 @@ import { Option, type Command } from "commander";
 import { runHw, DEFAULT_HW_RATE_HZ, type HwRunResult } from "../app/runHw.js";
 import { DEP_PRESET_NAMES, type DepPresetName } from "../dep/params.js";
 import type { ControlLoop } from "../loop/ControlLoop.js";
-import { parseHardwareConfig, HardwareConfigError } from "../../hardware/configFile.js";
+import { hardwareOptions } from "../../hardware/configFile.js";
 import type { LinkCounters } from "../../hardware/MuscleBoardBridge.js";
-import { COMMAND_MODES, type CommandModeName, type MuscleBoardBridgeOptions } from "../../hardware/options.js";
+import { COMMAND_MODES, commandRangeProblem, MODE_INFO, resolveMuscleCalibration, type CommandModeName, type MuscleBoardBridgeOptions } from "../../hardware/options.js";
 import { UsageError } from "./errors.js";
 import { nonNegativeInteger, oneOf, positiveInteger, positiveNumber } from "./parse.js";
 import { addServeOptions, servePort, serveSessionFromFlags, type ServeFlags } from "./serveFlags.js";
@@ -76,39 +76,33 @@ function finiteNumber(flag: string) {
 
 /** Flags and the configuration file combined into bridge options; flags win. */
 export function hwBridgeOptions(flags: Pick<HwFlags, "port" | "boards" | "config" | "mode" | "min" | "max" | "hostWatchdogMs" | "boardWatchdogMs">): MuscleBoardBridgeOptions {
-  let fromFile: ReturnType<typeof parseHardwareConfig> = {};
-  if (flags.config) {
-    let text: string;
-    try {
-      text = fs.readFileSync(flags.config, "utf8");
-    } catch (err) {
-      throw new UsageError(`cannot read --config file '${flags.config}': ${(err as NodeJS.ErrnoException).code ?? String(err)}`);
-    }
-    try {
-      fromFile = parseHardwareConfig(text, flags.config);
-    } catch (err) {
-      if (err instanceof HardwareConfigError) throw new UsageError(err.message);
-      throw err;
-    }
-  }
   if (flags.boards.length > 0 && flags.boards.length !== flags.port.length) {
     throw new UsageError(`--boards is given ${flags.boards.length} time(s) for ${flags.port.length} --port(s): give it once per port, in the same order`);
   }
-  const ports =
-    flags.port.length > 0
-      ? flags.port.map((path, k) => ({ path, boards: flags.boards[k] !== undefined ? parseIds(flags.boards[k]) : undefined }))
-      : fromFile.ports;
-  if (!ports || ports.length === 0) throw new UsageError("give the boards' serial device with --port PATH (or ports in --config); `tendon board-sim` makes one to try");
-  const { mode: _mode, ...rest } = fromFile;
-  return {
-    ...rest,
-    ports,
-    commandMode: flags.mode ?? fromFile.commandMode,
-    commandMin: flags.min ?? fromFile.commandMin,
-    commandMax: flags.max ?? fromFile.commandMax,
-    hostWatchdogMs: flags.hostWatchdogMs ?? fromFile.hostWatchdogMs,
-    boardWatchdogMs: flags.boardWatchdogMs ?? fromFile.boardWatchdogMs,
-  };
+  const ports = flags.port.map((path, k) => ({ path, boards: flags.boards[k] !== undefined ? parseIds(flags.boards[k]) : undefined }));
+  const options: MuscleBoardBridgeOptions = hardwareOptions(
+    flags.config,
+    { ports, commandMode: flags.mode, commandMin: flags.min, commandMax: flags.max, hostWatchdogMs: flags.hostWatchdogMs, boardWatchdogMs: flags.boardWatchdogMs },
+    { what: "--config file", noPorts: "give the boards' serial device with --port PATH (or ports in --config); `tendon board-sim` makes one to try" },
+  );
+  checkCommandRanges(options, flags);
+  return options;
+}
+
+/** Every command range (the default one and each muscle's) usable in the mode: a usage error at start, before any port is opened. */
+function checkCommandRanges(o: MuscleBoardBridgeOptions, flags: Pick<HwFlags, "config" | "min" | "max">): void {
+  const mode = o.commandMode ?? "pwm";
+  const info = MODE_INFO[mode];
+  const min = o.commandMin ?? info.min;
+  const max = o.commandMax ?? info.max;
+  const where = flags.min !== undefined || flags.max !== undefined ? "--min/--max" : flags.config && (o.commandMin !== undefined || o.commandMax !== undefined) ? `${flags.config}: commandMin/commandMax` : `mode ${mode}'s default range`;
+  const bad = commandRangeProblem(mode, min, max, where, resolveMuscleCalibration(o, -1));
+  if (bad) throw new UsageError(bad);
+  for (const [i, m] of (o.muscles ?? []).entries()) {
+    if (m.commandMin === undefined && m.commandMax === undefined && !m.calibration) continue;
+    const problem = commandRangeProblem(mode, m.commandMin ?? min, m.commandMax ?? max, `${flags.config ?? "--config"}: muscles.${i}`, resolveMuscleCalibration(o, i));
+    if (problem) throw new UsageError(problem);
+  }
 }
 
 function parseIds(text: string): number[] {

@@ -146,6 +146,35 @@ describe("ApiServer: no page from elsewhere commands the arm (Origin, Host, per-
     assert.equal(readRunToken(port), undefined);
   });
 
+  it("refuses out-of-range teleop commands with a reason and counts them; nothing is quietly clamped", async () => {
+    const ws = new WebSocket(`ws://127.0.0.1:${api.port}/api/teleop?token=${api.token}`);
+    const messages: Record<string, any>[] = [];
+    ws.on("message", (d) => messages.push(JSON.parse(String(d))));
+    await new Promise((resolve) => ws.once("open", resolve));
+    const reply = async (m: unknown): Promise<Record<string, any> | undefined> => {
+      const before = messages.length;
+      ws.send(JSON.stringify(m));
+      // A heartbeat after it: its (silent) handling shows the message before it was handled.
+      ws.send(JSON.stringify({ type: "heartbeat" }));
+      await new Promise((r) => setTimeout(r, 100));
+      return messages.slice(before).find((x) => x.type === "error");
+    };
+    assert.match((await reply({ type: "command", group: "a", effort: 7 }))?.message ?? "", /effort must be a number in \[-1, 1\], got 7; nothing was applied/);
+    assert.match((await reply({ type: "command", group: "a", values: [1e9, -5] }))?.message ?? "", /a_flexor: 1000000000 is outside its command range \[0, 1\]; nothing was applied/);
+    assert.match((await reply({ type: "command", muscles: { b_extensor: -0.1 } }))?.message ?? "", /b_extensor: -0.1 is outside its command range/);
+    assert.match((await reply({ type: "command", group: "a", values: [0.5] }))?.message ?? "", /group 'a' has 2 muscles/);
+    assert.match((await reply({ type: "command", group: "a", values: ["x", 0] }))?.message ?? "", /a_flexor: "x" is outside/);
+    tick();
+    assert.equal(layer.arbiter.status().owners.a, "dep", "nothing refused reached the arbiter");
+    assert.equal(await reply({ type: "command", group: "a", values: [1, 0] }), undefined, "a command in range is taken");
+    tick();
+    assert.equal(layer.arbiter.status().owners.a, "teleop");
+    assert.equal(await reply({ type: "command", group: "b", effort: -1 }), undefined);
+    const status = JSON.parse((await request(api.port, "GET", "/api/status", { host })).body);
+    assert.equal(status.teleopRefused, 5);
+    ws.close();
+  });
+
   it("refuses an allowed origin that is not a URL", async () => {
     await assert.rejects(ApiServer.start({ port: 0, allowedOrigins: ["lab-pc"] }), (err: unknown) => err instanceof ApiServerError && /an allowed origin is a URL like/.test(err.message));
   });
