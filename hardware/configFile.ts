@@ -3,6 +3,7 @@
  * (ports, command mode and range, calibration, gains, joint names and ranges, timing), checked
  * with zod so that a mistake gives one line naming the field.
  */
+import fs from "node:fs";
 import { UserError } from "../src/core/errors.js";
 import { z } from "zod";
 import { COMMAND_MODES, type MuscleBoardBridgeOptions } from "./options.js";
@@ -76,6 +77,46 @@ export type HardwareConfigFile = z.infer<typeof hardwareConfigSchema>;
 
 export class HardwareConfigError extends UserError {
   override name = "HardwareConfigError";
+}
+
+/** What the command line (flags) or a node (parameters) sets over a configuration file: a defined value wins. */
+export interface HardwareOverrides {
+  readonly ports?: MuscleBoardBridgeOptions["ports"];
+  readonly commandMode?: MuscleBoardBridgeOptions["commandMode"];
+  readonly commandMin?: number;
+  readonly commandMax?: number;
+  readonly hostWatchdogMs?: number;
+  readonly boardWatchdogMs?: number;
+}
+
+/**
+ * The bridge options of `tendon hw` and of the hardware node: the configuration file (if any),
+ * read and checked, with the overrides over it. `what` names the file in messages ("--config
+ * file 'X'"); `noPorts` is the message when neither gives a serial port. Throws `HardwareConfigError`.
+ */
+export function hardwareOptions(file: string | undefined, overrides: HardwareOverrides, messages: { readonly what: string; readonly noPorts: string }): MuscleBoardBridgeOptions {
+  let fromFile: ReturnType<typeof parseHardwareConfig> = {};
+  if (file) {
+    let text: string;
+    try {
+      text = fs.readFileSync(file, "utf8");
+    } catch (err) {
+      throw new HardwareConfigError(`cannot read ${messages.what} '${file}': ${(err as NodeJS.ErrnoException).code ?? String(err)}`);
+    }
+    fromFile = parseHardwareConfig(text, file);
+  }
+  const { mode: _mode, ...rest } = fromFile;
+  const ports = overrides.ports && overrides.ports.length > 0 ? overrides.ports : fromFile.ports;
+  if (!ports || ports.length === 0) throw new HardwareConfigError(messages.noPorts);
+  return {
+    ...rest,
+    ports,
+    commandMode: overrides.commandMode ?? fromFile.commandMode,
+    commandMin: overrides.commandMin ?? fromFile.commandMin,
+    commandMax: overrides.commandMax ?? fromFile.commandMax,
+    hostWatchdogMs: overrides.hostWatchdogMs ?? fromFile.hostWatchdogMs,
+    boardWatchdogMs: overrides.boardWatchdogMs ?? fromFile.boardWatchdogMs,
+  };
 }
 
 /** Parses and checks a configuration file's text; throws `HardwareConfigError` with every problem. */

@@ -232,25 +232,16 @@ function ticksFor(durationSec: number | undefined, periodSec: number): number | 
  */
 async function defaultHardwareBridge(params: HardwareParameters): Promise<Bridge> {
   const { MuscleBoardBridge } = await import("../../hardware/MuscleBoardBridge.js");
-  const { parseHardwareConfig, HardwareConfigError } = await import("../../hardware/configFile.js");
-  let fromFile: ReturnType<typeof parseHardwareConfig> = {};
-  if (params.config_file) {
-    let text: string;
-    try {
-      text = fs.readFileSync(params.config_file, "utf8");
-    } catch (err) {
-      throw new NodeSetError(`hardware: cannot read config_file '${params.config_file}': ${(err as NodeJS.ErrnoException).code ?? String(err)}`);
-    }
-    try {
-      fromFile = parseHardwareConfig(text, params.config_file);
-    } catch (err) {
-      if (err instanceof HardwareConfigError) throw new NodeSetError(`hardware: ${err.message}`);
-      throw err;
-    }
+  const { hardwareOptions, HardwareConfigError } = await import("../../hardware/configFile.js");
+  try {
+    const options = hardwareOptions(
+      params.config_file || undefined,
+      { ports: params.port ? [{ path: params.port }] : undefined, commandMode: (params.command_mode || undefined) as CommandModeName | undefined },
+      { what: "config_file", noPorts: "no serial port: set the port parameter (--port) or ports in config_file" },
+    );
+    return new MuscleBoardBridge({ ...options, commandMode: options.commandMode ?? "pwm" });
+  } catch (err) {
+    if (err instanceof HardwareConfigError) throw new NodeSetError(`hardware: ${err.message}`);
+    throw err;
   }
-  const { mode, ...rest } = fromFile;
-  const ports = params.port ? [{ path: params.port }] : fromFile.ports;
-  if (!ports || ports.length === 0) throw new NodeSetError("hardware: no serial port: set the port parameter (--port) or ports in config_file");
-  const commandMode = (params.command_mode || mode || "pwm") as CommandModeName;
-  return new MuscleBoardBridge({ ...rest, ports, commandMode });
 }
