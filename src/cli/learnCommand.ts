@@ -33,13 +33,14 @@ interface LearnFlags {
   intrinsic: "none" | "disagreement" | "prediction-error";
   alpha: number;
   alphaDecay: number;
+  learnerWorker: boolean;
 }
 
 export function registerLearnCommand(program: Command): void {
   program
     .command("learn")
     .description("learn the reach task on the simulated arm with MPO and DEP-RL exploration")
-    .addOption(new Option("--mode <mode>", "who explores: dep-rl (DEP pre-training + stochastic switch), rl (Gaussian only), init-explore, det-switch, dep (DEP only, no learning)").argParser(oneOf("--mode", EXPLORATION_MODES)).default(LEARN_DEFAULTS.mode))
+    .addOption(new Option("--mode <mode>", "who explores: dep-rl (DEP pre-training + stochastic switch), rl (Gaussian only), rl-ou (Gaussian with OU-correlated noise), init-explore, det-switch, dep (DEP only, no learning)").argParser(oneOf("--mode", EXPLORATION_MODES)).default(LEARN_DEFAULTS.mode))
     .option("--steps <n>", "environment steps over all environments", positiveInteger("--steps"), LEARN_DEFAULTS.steps)
     .option("-s, --seed <n>", "random seed (networks, targets, sampling)", nonNegativeInteger("--seed"), 0)
     .option("--envs <n>", "environments stepped together", positiveInteger("--envs"), LEARN_DEFAULTS.envs)
@@ -56,6 +57,7 @@ export function registerLearnCommand(program: Command): void {
     .option("--intrinsic <signal>", "add an intrinsic reward from a world model learned online: disagreement, prediction-error or none", oneOf("--intrinsic", ["none", "disagreement", "prediction-error"] as const), "none")
     .option("--alpha <a>", "weight of the intrinsic reward, r = R + alpha R_int", nonNegativeNumber("--alpha"), LEARN_DEFAULTS.alpha)
     .option("--alpha-decay <steps>", "steps over which alpha decays linearly to 0 (0: constant)", nonNegativeInteger("--alpha-decay"), 0)
+    .option("--learner-worker", "run MPO's update in its own worker thread (environments and updates on two cores; no checkpoints)", false)
     .option("--json", "end stdout with one line of JSON summary", false)
     .option("--no-progress", "no progress lines")
     .action(async (flags: LearnFlags) => {
@@ -117,6 +119,7 @@ async function learnAction(flags: LearnFlags): Promise<void> {
       saveReplay: flags.saveReplay,
       outDir: flags.out,
       ...(flags.intrinsic !== "none" ? { intrinsic: flags.intrinsic, alpha: flags.alpha, alphaDecaySteps: flags.alphaDecay } : {}),
+      learnerWorker: flags.learnerWorker,
       shouldStop: () => interrupted,
       onStart: ({ backend, config, resumedFromSteps }) => {
         if (!flags.progress) return;

@@ -8,6 +8,7 @@
  * target, are flushed to disk, and the file is renamed over the target, so a crash leaves either
  * the old checkpoint or the new one, never a torn file.
  */
+import { UserError } from "../../core/errors.js";
 import fs from "node:fs";
 import path from "node:path";
 
@@ -23,7 +24,7 @@ export interface CheckpointContents {
 }
 
 /** A file that is not a checkpoint of this format, or is damaged. */
-export class CheckpointError extends Error {
+export class CheckpointError extends UserError {
   override name = "CheckpointError";
 }
 
