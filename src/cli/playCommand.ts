@@ -105,6 +105,6 @@ async function playAction(f: PlayFlags): Promise<void> {
   ensemble.dispose();
   const summary = { body: r.body, explorer: f.explorer, steps: r.set.rows, rounds: r.rounds, stateSpec: model.stateSpec, stepSec: r.stepSec, planner, wallSec: r.wallSec, model: modelFile, data: dataFile };
   fs.writeFileSync(path.join(f.out, "summary.json"), `${JSON.stringify(summary, null, 1)}\n`);
-  process.stdout.write(`${r.body}: ${r.set.rows} steps of ${f.explorer} play in ${r.wallSec.toFixed(1)} s -> ${modelFile}, ${dataFile}\nnext: tendon plan --task reach --model ${f.model} --model-from ${modelFile}\n`);
+  process.stdout.write(`${r.body}: ${r.set.rows} steps of ${f.explorer} play in ${r.wallSec.toFixed(1)} s -> ${modelFile}, ${dataFile}\nnext: tendon plan --task ${model.stateSpec.includes("site_position") ? "reach" : "pose"} --model ${f.model} --model-from ${modelFile}\n`);
   if (f.json) process.stdout.write(`${JSON.stringify(summary)}\n`);
 }
