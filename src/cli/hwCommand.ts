@@ -12,11 +12,11 @@ import { hardwareOptions } from "../../hardware/configFile.js";
 import type { LinkCounters } from "../../hardware/MuscleBoardBridge.js";
 import { COMMAND_MODES, commandRangeProblem, MODE_INFO, resolveMuscleCalibration, type CommandModeName, type MuscleBoardBridgeOptions } from "../../hardware/options.js";
 import { UsageError } from "./errors.js";
-import { nonNegativeInteger, oneOf, positiveInteger, positiveNumber } from "./parse.js";
+import { nonNegativeInteger, oneOf, positiveInteger, positiveNumber, readDepParamsFile } from "./parse.js";
 import { addServeOptions, servePort, serveSessionFromFlags, type ServeFlags } from "./serveFlags.js";
 import { addObserveOptions, formatRecording, observersFromFlags, type ObserveFlags } from "./observeFlags.js";
 import { closePlugins } from "../loop/extension.js";
-import { formatSummary, jsonSummary, readParamsFile } from "./simCommand.js";
+import { formatSummary, jsonSummary } from "./simCommand.js";
 
 interface HwFlags extends ServeFlags, ObserveFlags {
   port: string[];
@@ -115,7 +115,7 @@ function parseIds(text: string): number[] {
 
 async function hwAction(flags: HwFlags, durationGiven: boolean): Promise<void> {
   const bridge = hwBridgeOptions(flags);
-  const depParams = flags.params ? readParamsFile(flags.params) : undefined;
+  const depParams = flags.params ? readDepParamsFile(flags.params) : undefined;
   if (flags.min !== undefined && flags.max !== undefined && !(flags.min <= flags.max)) throw new UsageError(`--min ${flags.min} is above --max ${flags.max}`);
   // --serve: the API on this run, until stopped unless a duration is given.
   const port = flags.serve === undefined ? undefined : servePort(flags.serve);

@@ -10,7 +10,7 @@ import { LEARN_DEFAULTS, runLearn, type LearnResult } from "../learner/runLearn.
 import { DEP_PRESET_NAMES } from "../dep/params.js";
 import { DEFAULT_MODEL } from "../../sim/modelSource.js";
 import { UsageError } from "./errors.js";
-import { nonNegativeInteger, oneOf, positiveInteger } from "./parse.js";
+import { nonNegativeInteger, oneOf, positiveInteger, readDepParamsFile } from "./parse.js";
 import fs from "node:fs";
 
 interface LearnFlags {
@@ -71,17 +71,6 @@ function parseHidden(text: string): number[] {
   return sizes;
 }
 
-function readParams(file: string): Record<string, unknown> {
-  let value: unknown;
-  try {
-    value = JSON.parse(fs.readFileSync(file, "utf8"));
-  } catch (err) {
-    throw new UsageError(`cannot read --params file '${file}': ${(err as Error).message}`);
-  }
-  if (typeof value !== "object" || value === null || Array.isArray(value)) throw new UsageError(`--params file '${file}' must hold a JSON object`);
-  return value as Record<string, unknown>;
-}
-
 function nonNegativeNumber(flag: string) {
   return (value: string): number => {
     const n = Number(value);
@@ -111,7 +100,7 @@ async function learnAction(flags: LearnFlags): Promise<void> {
       backend: flags.backend,
       model: flags.model,
       preset: flags.preset,
-      depParams: flags.params ? readParams(flags.params) : {},
+      depParams: flags.params ? readDepParamsFile(flags.params) : {},
       hiddenSizes: parseHidden(flags.hidden),
       epochSteps: flags.epochSteps,
       checkpointDir: flags.checkpointDir,

@@ -12,7 +12,7 @@ import { OUTPUT_MAPPINGS, type OutputMappingName } from "../dep/outputMappings.j
 import { DEFAULT_MODEL, BUILTIN_MODELS } from "../../sim/modelSource.js";
 import type { ProblemEvent } from "../core/events.js";
 import { UsageError } from "./errors.js";
-import { nonNegativeInteger, oneOf, positiveInteger, positiveNumber } from "./parse.js";
+import { nonNegativeInteger, oneOf, positiveInteger, positiveNumber, readDepParamsFile } from "./parse.js";
 import type { ControlLoop } from "../loop/ControlLoop.js";
 import { addServeOptions, servePort, serveSessionFromFlags, type ServeFlags } from "./serveFlags.js";
 import { addObserveOptions, formatRecording, observersFromFlags, type ObserveFlags } from "./observeFlags.js";
@@ -57,7 +57,7 @@ export function registerSimCommand(program: Command): void {
 }
 
 async function simAction(flags: SimFlags, durationGiven: boolean): Promise<void> {
-  const depParams = flags.params ? readParamsFile(flags.params) : undefined;
+  const depParams = flags.params ? readDepParamsFile(flags.params) : undefined;
   const dep = { preset: flags.preset, params: depParams, outputMapping: flags.mapping };
   const out = process.stdout;
   // --serve: the API on the DEP run, in real time, until stopped unless a duration is given.
@@ -151,25 +151,6 @@ async function withProgress(
     process.off("SIGINT", onSignal);
     process.off("SIGTERM", onSignal);
   }
-}
-
-export function readParamsFile(file: string): Record<string, unknown> {
-  let text: string;
-  try {
-    text = fs.readFileSync(file, "utf8");
-  } catch (err) {
-    throw new UsageError(`cannot read --params file '${file}': ${(err as NodeJS.ErrnoException).code ?? String(err)}`);
-  }
-  let value: unknown;
-  try {
-    value = JSON.parse(text);
-  } catch (err) {
-    throw new UsageError(`--params file '${file}' is not valid JSON: ${(err as Error).message}`);
-  }
-  if (typeof value !== "object" || value === null || Array.isArray(value)) {
-    throw new UsageError(`--params file '${file}' must hold a JSON object of DEP parameters, e.g. {"kappa": 100, "tau": 20}`);
-  }
-  return value as Record<string, unknown>;
 }
 
 /**
