@@ -41,6 +41,7 @@ import {
   type MuscleCalibration,
 } from "./calibration.js";
 import type { HardwareEvent } from "./events.js";
+import { portProblem } from "./portAdvice.js";
 import {
   MODE_INFO,
   ZERO_GAINS,
@@ -180,7 +181,7 @@ export class MuscleBoardBridge implements Bridge {
     const t = this.#timing;
     try {
       for (const p of this.#ports) {
-        if (!(await p.open())) throw new Error(`cannot open ${p.path}: ${p.lastError}`);
+        if (!(await p.open())) throw new Error(`cannot open ${p.path}: ${portProblem(p.path) ?? p.lastError}`);
       }
       this.#timer = setInterval(() => this.#housekeeping(), t.housekeepingMs);
       await Promise.all(this.#ports.filter((p) => p.boards.size === 0).map((p) => p.discover(t.discoverMs, t.configureTimeoutMs)));

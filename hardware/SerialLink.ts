@@ -34,6 +34,15 @@ export class SerialLink {
     this.#handlers = handlers;
   }
 
+  /** The serial devices the system knows of (USB adapters and boards with their maker and serial number). */
+  static async list(): Promise<{ path: string; description: string }[]> {
+    const ports = await SerialPort.list();
+    return ports.map((p) => ({
+      path: p.path,
+      description: [p.manufacturer, p.serialNumber && `serial ${p.serialNumber}`, p.vendorId && `USB ${p.vendorId}:${p.productId ?? "?"}`].filter(Boolean).join(", "),
+    }));
+  }
+
   /** Opens the device; rejects with the system's reason (ENOENT when the device is not there). */
   static open(options: SerialLinkOptions, handlers: SerialLinkHandlers): Promise<SerialLink> {
     return new Promise((resolve, reject) => {

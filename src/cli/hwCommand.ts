@@ -11,6 +11,7 @@ import type { ControlLoop } from "../loop/ControlLoop.js";
 import { hardwareOptions } from "../../hardware/configFile.js";
 import type { LinkCounters } from "../../hardware/MuscleBoardBridge.js";
 import { COMMAND_MODES, commandRangeProblem, MODE_INFO, resolveMuscleCalibration, type CommandModeName, type MuscleBoardBridgeOptions } from "../../hardware/options.js";
+import { portProblem } from "../../hardware/portAdvice.js";
 import { UsageError } from "./errors.js";
 import { nonNegativeInteger, oneOf, positiveInteger, positiveNumber, readDepParamsFile } from "./parse.js";
 import { addServeOptions, servePort, serveSessionFromFlags, type ServeFlags } from "./serveFlags.js";
@@ -35,6 +36,7 @@ interface HwFlags extends ServeFlags, ObserveFlags {
   bins: number;
   json: boolean;
   progress: boolean;
+  listPorts: boolean;
 }
 
 export function registerHwCommand(program: Command): void {
@@ -56,7 +58,8 @@ export function registerHwCommand(program: Command): void {
     .option("--board-watchdog-ms <ms>", "boards turn their muscles off after this long without a command (default 100)", positiveInteger("--board-watchdog-ms"))
     .option("--bins <n>", "cells per joint of the coverage grid", positiveInteger("--bins"), 20)
     .option("--json", "end stdout with one line of JSON summary", false)
-    .option("--no-progress", "no status line on stderr");
+    .option("--no-progress", "no status line on stderr")
+    .option("--list-ports", "list the serial devices of this machine and exit", false);
   addServeOptions(addObserveOptions(hw)).action(async (flags: HwFlags, cmd: Command) => {
     await hwAction(flags, cmd.getOptionValueSource("duration") !== "default");
   });
@@ -114,7 +117,13 @@ function parseIds(text: string): number[] {
 }
 
 async function hwAction(flags: HwFlags, durationGiven: boolean): Promise<void> {
+  if (flags.listPorts) return listPorts();
   const bridge = hwBridgeOptions(flags);
+  // Before anything starts: a device that is not there or not ours is a usage error with advice.
+  for (const p of bridge.ports) {
+    const problem = portProblem(p.path);
+    if (problem) throw new UsageError(problem);
+  }
   const depParams = flags.params ? readDepParamsFile(flags.params) : undefined;
   if (flags.min !== undefined && flags.max !== undefined && !(flags.min <= flags.max)) throw new UsageError(`--min ${flags.min} is above --max ${flags.max}`);
   // --serve: the API on this run, until stopped unless a duration is given.
@@ -191,6 +200,41 @@ async function hwAction(flags: HwFlags, durationGiven: boolean): Promise<void> {
   }
   if (interrupted) process.exitCode = 130;
   else if (run.linkAtEnd.level === "error") process.exitCode = 1;
+}
+
+async function listPorts(): Promise<void> {
+  const { SerialLink } = await import("../../hardware/SerialLink.js");
+  // serialport lists through udev; without udevadm (containers), the device names do.
+  const ports = await SerialLink.list().catch(() => serialDeviceNames());
+  if (ports.length === 0) {
+    process.stdout.write("no serial devices found (is the board plugged in? `tendon board-sim` makes a simulated one)\n");
+    return;
+  }
+  for (const p of ports) process.stdout.write(`${p.path}${p.description ? `  ${p.description}` : ""}\n`);
+}
+
+function serialDeviceNames(): { path: string; description: string }[] {
+  const out: { path: string; description: string }[] = [];
+  const byId = "/dev/serial/by-id";
+  for (const name of safeReaddir(byId)) out.push({ path: `${byId}/${name}`, description: `-> ${safeRealpath(`${byId}/${name}`)}` });
+  for (const name of safeReaddir("/dev")) if (/^tty(ACM|USB)\d+$/.test(name)) out.push({ path: `/dev/${name}`, description: "" });
+  return out;
+}
+
+function safeReaddir(dir: string): string[] {
+  try {
+    return fs.readdirSync(dir).sort();
+  } catch {
+    return [];
+  }
+}
+
+function safeRealpath(p: string): string {
+  try {
+    return fs.realpathSync(p);
+  } catch {
+    return "?";
+  }
 }
 
 export function formatLink(c: LinkCounters, run: Pick<HwRunResult, "boardEvents" | "linkAtEnd">): string {

@@ -1,4 +1,7 @@
-/** Command ranges a board cannot take are a usage error at start, before any port is opened. */
+/**
+ * Newcomer mistakes stop tendon hw at start with exit 2 and what to do: command ranges a board
+ * cannot take, a serial device that is missing or is not one.
+ */
 import assert from "node:assert/strict";
 import fs from "node:fs";
 import os from "node:os";
@@ -34,5 +37,23 @@ describe("hardware command ranges", function () {
     } finally {
       fs.rmSync(dir, { recursive: true, force: true });
     }
+  });
+
+  it("a missing device or a file that is not one: what to check, and --list-ports", async () => {
+    const missing = await runCli(["hw", "--port", "/dev/tendon-no-such-port"]);
+    assert.equal(missing.code, 2, missing.stderr);
+    assert.match(missing.stderr, /^tendon: no serial device at \/dev\/tendon-no-such-port: check that the board is plugged in and powered, and the path \(`tendon hw --list-ports` lists/m);
+    const file = path.join(os.tmpdir(), `tendon-not-a-port-${process.pid}`);
+    fs.writeFileSync(file, "");
+    try {
+      const r = await runCli(["hw", "--port", file]);
+      assert.equal(r.code, 2);
+      assert.match(r.stderr, /is not a serial device \(a regular file\)/);
+    } finally {
+      fs.rmSync(file, { force: true });
+    }
+    const list = await runCli(["hw", "--list-ports"]);
+    assert.equal(list.code, 0, list.stderr);
+    assert.ok(list.stdout.trim().length > 0);
   });
 });
