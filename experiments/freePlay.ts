@@ -23,6 +23,7 @@ import { spawn } from "node:child_process";
 import fs from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
+import { experimentFlags } from "./flags.js";
 import { MujocoBridge } from "../sim/MujocoBridge.js";
 import { MujocoRolloutModel } from "../sim/MujocoRolloutModel.js";
 import { resolveModelSource } from "../sim/modelSource.js";
@@ -43,20 +44,7 @@ import type { RolloutModel } from "../src/models/types.js";
 const here = path.dirname(fileURLToPath(import.meta.url));
 const root = path.resolve(here, "..");
 const args = process.argv.slice(2);
-const num = (name: string, def: number): number => {
-  const i = args.indexOf(name);
-  if (i < 0) return def;
-  const v = Number(args[i + 1]);
-  if (!Number.isFinite(v)) {
-    process.stderr.write(`experiment: ${name} needs a number, got '${args[i + 1]}'\n`);
-    process.exit(2);
-  }
-  return v;
-};
-const text = (name: string, def: string): string => {
-  const i = args.indexOf(name);
-  return i >= 0 ? String(args[i + 1]) : def;
-};
+const { num, text } = experimentFlags(args);
 const quick = args.includes("--quick");
 const config = {
   model: text("--model", "arm2j6m"),
@@ -214,7 +202,7 @@ for (const ex of config.explorers) {
 }
 const truthRow = { reach: runs.map((r) => mean(r.truth.reach)), pose: runs.map((r) => mean(r.truth.pose)) };
 lines.push(`| MuJoCo as the model (upper bound) | | | | ${hasSite ? fmt(truthRow.reach, 100) + " %" : "—"} | ${fmt(truthRow.pose, 100)} % |`);
-const summary = { config, stateSpec, seeds: runs.map((r) => r.seed), seedWallSec: runs.map((r) => r.wallSec), totalWallSec: (performance.now() - started) / 1000, table, truth: truthRow, runs };
+const summary = { config, stateSpec, seeds: runs.map((r) => r.seed), seedWallSec: runs.map((r) => r.wallSec), totalWallSec: args.includes("--aggregate") ? null : (performance.now() - started) / 1000, table, truth: truthRow, runs };
 const outFile = quick ? path.join(work, "summary.json") : path.join(root, "docs", `experiment-free-play-${bodyTag}.json`);
 fs.writeFileSync(outFile, JSON.stringify(summary, null, 1));
 process.stdout.write(`${lines.join("\n")}\n\n${runs.length} seeds; per seed ${runs.map((r) => r.wallSec.toFixed(0)).join(", ")} s -> ${path.relative(root, outFile)}\n`);

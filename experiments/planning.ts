@@ -19,6 +19,7 @@ import { spawn } from "node:child_process";
 import fs from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
+import { experimentFlags } from "./flags.js";
 import { MujocoBridge } from "../sim/MujocoBridge.js";
 import { MujocoRolloutModel } from "../sim/MujocoRolloutModel.js";
 import { resolveModelSource } from "../sim/modelSource.js";
@@ -31,20 +32,7 @@ import { ci95, mean } from "../src/learner/logging/stats.js";
 const here = path.dirname(fileURLToPath(import.meta.url));
 const root = path.resolve(here, "..");
 const args = process.argv.slice(2);
-const num = (name: string, def: number): number => {
-  const i = args.indexOf(name);
-  if (i < 0) return def;
-  const v = Number(args[i + 1]);
-  if (!Number.isFinite(v)) {
-    process.stderr.write(`experiment: ${name} needs a number, got '${args[i + 1]}'\n`);
-    process.exit(2);
-  }
-  return v;
-};
-const text = (name: string, def: string): string => {
-  const i = args.indexOf(name);
-  return i >= 0 ? String(args[i + 1]) : def;
-};
+const { num, text } = experimentFlags(args);
 
 const quick = args.includes("--quick");
 const config = {
@@ -158,7 +146,9 @@ for (const population of config.budgets) {
     lines.push(`| ${mode === "icem" ? "iCEM" : "CEM"} | ${population} | ${traj.toFixed(0)} | ${(m * 100).toFixed(0)} % | ±${(ci * 100).toFixed(0)} % | ${err.toFixed(1)} | ${ms.toFixed(0)} |`);
   }
 }
-const summary = { config, seeds: runs.map((r) => r.seed), seedWallSec: runs.map((r) => r.wallSec), totalWallSec: (performance.now() - started) / 1000, table, episodes: runs.flatMap((r) => r.rows) };
 const outFile = quick ? path.join(work, "summary.json") : path.join(root, "docs", "experiment-planning-icem.json");
+// --aggregate only rebuilds the table: the wall time stays that of the run that computed the seeds.
+const previousWall = args.includes("--aggregate") && fs.existsSync(outFile) ? (JSON.parse(fs.readFileSync(outFile, "utf8")) as { totalWallSec?: number }).totalWallSec : undefined;
+const summary = { config, seeds: runs.map((r) => r.seed), seedWallSec: runs.map((r) => r.wallSec), totalWallSec: previousWall ?? (performance.now() - started) / 1000, table, episodes: runs.flatMap((r) => r.rows) };
 fs.writeFileSync(outFile, JSON.stringify(summary, null, 1));
 process.stdout.write(`${lines.join("\n")}\n\n${runs.length} seeds x ${config.targets} targets; wall ${summary.totalWallSec.toFixed(0)} s; per seed ${runs.map((r) => r.wallSec.toFixed(0)).join(", ")} s -> ${path.relative(root, outFile)}\n`);
