@@ -13,7 +13,7 @@ import { NodeTimer } from "../src/loop/ticks.js";
 import { spawn } from "node:child_process";
 import path from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
-import { UniformNoiseController } from "../src/controllers/UniformNoiseController.js";
+import { UniformNoiseController } from "../src/dep/UniformNoiseController.js";
 import { ControlLoop } from "../src/loop/ControlLoop.js";
 import { MuscleBoardBridge } from "../hardware/MuscleBoardBridge.js";
 import { FrameDecoder } from "../hardware/protocol/FrameDecoder.js";

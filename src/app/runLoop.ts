@@ -3,7 +3,7 @@
  * controller, with the run's extensions (the safety layer of `--serve`) let in, joint-space
  * coverage and the first problems collected while it runs.
  */
-import { JointCoverage } from "../analysis/JointCoverage.js";
+import { JointCoverage } from "../observability/JointCoverage.js";
 import type { Bridge } from "../core/bridge.js";
 import type { Controller } from "../core/controller.js";
 import type { ProblemCode, ProblemEvent } from "../core/events.js";

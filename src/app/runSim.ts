@@ -7,7 +7,7 @@ import type { ProblemEvent } from "../core/events.js";
 import type { ControlLoop, LoopResult } from "../loop/ControlLoop.js";
 import { NodeTimer } from "../loop/ticks.js";
 import type { LoopPlugin } from "../loop/extension.js";
-import { UniformNoiseController } from "../controllers/UniformNoiseController.js";
+import { UniformNoiseController } from "../dep/UniformNoiseController.js";
 import { DepController, type DepControllerOptions } from "../dep/DepController.js";
 import { runObservedLoop, type ProblemCounts } from "./runLoop.js";
 import { MujocoBridge } from "../../sim/MujocoBridge.js";

@@ -9,7 +9,7 @@ import WebSocket from "ws";
 import { isLoopback } from "../api/ApiServer.js";
 import { readRunToken } from "../api/runToken.js";
 import { DEFAULT_SERVE_PORT } from "./serveFlags.js";
-import { KEY_HELP, KeyboardTeleop, splitKeys } from "../teleop/KeyboardTeleop.js";
+import { KEY_HELP, KeyboardTeleop, splitKeys } from "../safety/KeyboardTeleop.js";
 import { UsageError } from "./errors.js";
 
 interface TeleopFlags {

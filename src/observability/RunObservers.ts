@@ -10,7 +10,7 @@
  * over time, of DEP and, with --compare-noise, of the noise baseline) and "tendon.summary" (the
  * run's JSON summary).
  */
-import { JointCoverage } from "../analysis/JointCoverage.js";
+import { JointCoverage } from "./JointCoverage.js";
 import type { ProblemEvent } from "../core/events.js";
 import type { RobotSpec } from "../core/spec.js";
 import type { ControlLoop } from "../loop/ControlLoop.js";

@@ -3,7 +3,7 @@ import { spawn, spawnSync, type ChildProcess } from "node:child_process";
 import path from "node:path";
 import { ApiServer } from "../../src/api/ApiServer.js";
 import { SafetyLayer } from "../../src/safety/SafetyLayer.js";
-import { KeyboardTeleop, splitKeys } from "../../src/teleop/KeyboardTeleop.js";
+import { KeyboardTeleop, splitKeys } from "../../src/safety/KeyboardTeleop.js";
 import { projectRoot } from "../helpers/paths.js";
 import { pairSpec } from "./helpers.js";
 import { waitFor } from "./waitFor.js";
