@@ -15,7 +15,10 @@ import { DEFAULT_MODEL } from "../../sim/modelSource.js";
 import { UsageError } from "./errors.js";
 import { nonNegativeInteger, oneOf, positiveInteger, positiveNumber } from "./parse.js";
 import { addPlannerOptions, plannerOptionsFromFlags, type PlannerFlags } from "./planCommand.js";
-import { EXPLORERS, type Explorer } from "../planning/freePlay.js";
+import type { Explorer } from "../planning/freePlay.js";
+
+/** As freePlay.ts's EXPLORERS, named here so that `tendon play --help` loads neither MuJoCo nor TensorFlow.js. */
+const EXPLORERS: readonly Explorer[] = ["curious", "random", "dep"];
 
 interface PlayFlags extends PlannerFlags {
   model: string;
