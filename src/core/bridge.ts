@@ -4,7 +4,10 @@
  * Lifecycle (after ros2_control's hardware interface):
  *   unconfigured --configure()--> inactive --activate()--> active
  *   active --deactivate()--> inactive --shutdown()--> finalized
- *   any --(failure)--> error --recover()--> unconfigured
+ * A lifecycle call that fails throws (a model that does not load, a port that does not open);
+ * its owner then shuts the bridge down. There is no error state to recover from: a body that is
+ * lost while active is not a state: `read` reports stale sensors (the loop then writes the safe
+ * command) and `health()` says what is down, until the bridge reconnects by itself.
  * `configure`, `activate`, `deactivate` and `shutdown` may be asynchronous (opening a port,
  * loading a model); `read`, `write` and `advance` are synchronous and called at control rate:
  * they must not await and should not allocate.

@@ -48,7 +48,7 @@ export type LoopEvent = ProblemEvent | LifecycleEvent | SafeWriteEvent;
  * - unconfigured: created, no resources held;
  * - inactive: configured; sensors may be read, commands are not written;
  * - active: sensors read and commands written every tick;
- * - finalized: resources released, nothing more is possible;
- * - error: a failure happened; `recover()` goes back to unconfigured.
+ * - finalized: resources released, nothing more is possible.
+ * A failed lifecycle call throws; there is no error state (see src/core/bridge.ts).
  */
-export type LifecycleState = "unconfigured" | "inactive" | "active" | "finalized" | "error";
+export type LifecycleState = "unconfigured" | "inactive" | "active" | "finalized";
