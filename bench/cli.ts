@@ -8,8 +8,8 @@ import { spawnSync } from "node:child_process";
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
-import { fileURLToPath } from "node:url";
-import type { Row } from "./rows.js";
+import { fileURLToPath, pathToFileURL } from "node:url";
+import { printRows, type Row } from "./rows.js";
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 const bin = path.join(root, "bin", "tendon.js");
@@ -52,4 +52,9 @@ export async function benchCli(opts: { quick?: boolean } = {}): Promise<Record<s
     { group: "CLI start-up", metric: `tendon dep replay (50 x 4), median of ${runs}`, value: `${m.replay.toFixed(0)} ms (${(m.replay / m.node).toFixed(2)} x bare node)` },
   ];
   return { runs, medianMs: m, timesMs: times, rows };
+}
+
+if (import.meta.url === pathToFileURL(process.argv[1] ?? "").href) {
+  const r = await benchCli({ quick: process.argv.includes("--quick") });
+  printRows(r.rows as Row[]);
 }
