@@ -1,10 +1,12 @@
 /**
- * The hardware configuration file of `tendon hw --config FILE`: JSON with the bridge's options
- * (ports, command mode and range, calibration, gains, joint names and ranges, timing), checked
- * with zod so that a mistake gives one line naming the field.
+ * The hardware configuration file of `tendon hw --config FILE`: JSON, or YAML (`.yaml`, `.yml`,
+ * with comments; config/arm.hw.yaml is a commented example), with the bridge's options (ports,
+ * command mode and range, calibration, gains, joint names and ranges, timing), checked with zod
+ * so that a mistake gives one line naming the field.
  */
 import fs from "node:fs";
 import { UserError } from "../src/core/errors.js";
+import { parse as parseYaml } from "yaml";
 import { z } from "zod";
 import { COMMAND_MODES, type MuscleBoardBridgeOptions } from "./options.js";
 
@@ -122,10 +124,11 @@ export function hardwareOptions(file: string | undefined, overrides: HardwareOve
 /** Parses and checks a configuration file's text; throws `HardwareConfigError` with every problem. */
 export function parseHardwareConfig(text: string, label: string): Omit<MuscleBoardBridgeOptions, "ports"> & { ports?: MuscleBoardBridgeOptions["ports"]; mode?: MuscleBoardBridgeOptions["commandMode"] } {
   let value: unknown;
+  const yaml = /\.ya?ml$/i.test(label);
   try {
-    value = JSON.parse(text);
+    value = yaml ? parseYaml(text) : JSON.parse(text);
   } catch (err) {
-    throw new HardwareConfigError(`${label} is not valid JSON: ${(err as Error).message}`);
+    throw new HardwareConfigError(`${label} is not valid ${yaml ? "YAML" : "JSON"}: ${(err as Error).message.split("\n")[0]}`);
   }
   const result = hardwareConfigSchema.safeParse(value);
   if (!result.success) {

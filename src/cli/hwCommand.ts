@@ -45,7 +45,7 @@ export function registerHwCommand(program: Command): void {
     .description("explore muscle boards with DEP over serial ports (try it with `tendon board-sim`)")
     .option("--port <path>", "serial device of the boards (repeat for several ports)", collect, [])
     .option("--boards <ids>", "board ids on the port, comma-separated, e.g. 1,2 (repeat per --port; default: every board that answers)", collect, [])
-    .option("--config <file>", "hardware configuration (JSON): ports, mode, range, calibration, gains, joints, timing")
+    .option("--config <file>", "hardware configuration (JSON or YAML; config/arm.hw.yaml is an example): ports, mode, range, calibration, gains, joints, timing")
     .addOption(new Option("--mode <name>", "control mode of every muscle (default pwm)").argParser(oneOf("--mode", COMMAND_MODES)))
     .option("--min <value>", "lowest command, in the mode's unit (pwm: %, force: N, ...)", finiteNumber("--min"))
     .option("--max <value>", "highest command, in the mode's unit (default pwm: 50 %)", finiteNumber("--max"))
