@@ -44,7 +44,7 @@ import { SafetyLayer } from "../safety/SafetyLayer.js";
 import { TopicBridge } from "./TopicBridge.js";
 import type { ArbiterEvent } from "../safety/events.js";
 import type { TendonNode } from "./TendonNode.js";
-import { sourceCommandTopic, TOPICS, TRANSITION_FIELDS } from "../transport/topics.js";
+import { fillTransitions, sourceCommandTopic, TOPICS, TRANSITION_FIELDS } from "../transport/topics.js";
 
 const COMMAND_UNITS: readonly CommandUnit[] = ["activation", "pwm_percent", "position_rad", "velocity_radps", "displacement_m", "force_n"];
 
@@ -358,15 +358,7 @@ export class ControllerNode implements TendonNode {
         loop.cycles$.subscribe((c) => {
           const v = params.values;
           if (v.publish_transitions) {
-            const f = c.frame;
-            const d = transitionsMsg.data;
-            const k = TRANSITION_FIELDS.length;
-            for (let i = 0; i < f.muscleLengthM.length; i++) {
-              d[i * k] = f.muscleLengthM[i];
-              d[i * k + 1] = f.muscleVelocityMps[i];
-              d[i * k + 2] = f.muscleForceN[i];
-              d[i * k + 3] = c.command.values[i];
-            }
+            fillTransitions(transitionsMsg.data, c.frame, c.command.values);
             transitionsPub.publish(transitionsMsg);
           }
           const t = c.tick.startSec;

@@ -16,7 +16,7 @@ import type { RobotSpec } from "../core/spec.js";
 import type { LoopStatsSummary } from "../loop/LoopStats.js";
 import type { Cycle } from "../loop/operators.js";
 import { diagnosticArray, loopStatus } from "../transport/diagnostics.js";
-import { sourceCommandTopic, TOPICS, TRANSITION_FIELDS } from "../transport/topics.js";
+import { fillTransitions, sourceCommandTopic, TOPICS, TRANSITION_FIELDS } from "../transport/topics.js";
 import { createClock, createJointState, createMatrix, createVector, setStamp, type DiagnosticStatusMsg, type MessageTypeName } from "../transport/messages.js";
 import { QOS_CONTROL, QOS_DEFAULT, type QosProfile } from "../transport/Transport.js";
 import type { TopicSink } from "./TopicSink.js";
@@ -156,14 +156,7 @@ export class LoopTopics {
     muscles.velocity.set(f.muscleVelocityMps);
     muscles.effort.set(f.muscleForceN);
     this.#command.data.set(c.command.values);
-    const tr = this.#transitions.data;
-    const k = TRANSITION_FIELDS.length;
-    for (let i = 0; i < f.muscleLengthM.length; i++) {
-      tr[i * k] = f.muscleLengthM[i];
-      tr[i * k + 1] = f.muscleVelocityMps[i];
-      tr[i * k + 2] = f.muscleForceN[i];
-      tr[i * k + 3] = c.command.values[i];
-    }
+    fillTransitions(this.#transitions.data, f, c.command.values);
     let sendMatrix = false;
     if (o.matrix !== undefined && tSec - this.#lastMatrixSec >= (o.matrixPeriodSec ?? 0.1) - EPS_SEC) {
       const m = o.matrix() as Float64Array | undefined;

@@ -41,3 +41,14 @@ export function sourceCommandTopic(source: string): string {
 
 /** The fields of one /transitions row, in order. */
 export const TRANSITION_FIELDS = ["length_m", "velocity_mps", "force_n", "command"] as const;
+
+/** Fills a /transitions matrix (muscle x TRANSITION_FIELDS) from a tick's reading and command; no allocation. */
+export function fillTransitions(out: Float64Array, frame: { readonly muscleLengthM: Float64Array; readonly muscleVelocityMps: Float64Array; readonly muscleForceN: Float64Array }, command: Float64Array): void {
+  const k = TRANSITION_FIELDS.length;
+  for (let i = 0; i < frame.muscleLengthM.length; i++) {
+    out[i * k] = frame.muscleLengthM[i];
+    out[i * k + 1] = frame.muscleVelocityMps[i];
+    out[i * k + 2] = frame.muscleForceN[i];
+    out[i * k + 3] = command[i];
+  }
+}
