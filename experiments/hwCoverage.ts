@@ -6,6 +6,9 @@
  *   sim linear     tendon sim --mapping linear: DEP's output linear over activations 0..1
  *   hw pwm 0..50   tendon board-sim + tendon hw (defaults: linear over PWM 0..50 %, i.e. activations 0..0.5)
  *   hw pwm 0..100  the same with --max 100 (activations 0..1)
+ *   hw sigmoid 0..50, hw sigmoid 0..100   tendon hw --mapping sigmoid: MyoSuite's curve over the PWM range
+ *
+ *   --setups "hw sigmoid 0..50,hw sigmoid 0..100" runs only those.
  *
  *   npm run experiment:hw-coverage -- --seeds 5 --duration 20 --rate 500 --out docs/experiment-hw-coverage.json
  *
@@ -72,7 +75,12 @@ const SETUPS = {
   "sim linear": async (seed: number) => runJson(["sim", "--rate", String(rateHz), "--duration", String(durationSec), "--seed", String(seed), "--mapping", "linear", "--json", "--no-progress"]),
   "hw pwm 0..50": async (seed: number) => onBoards(seed, []),
   "hw pwm 0..100": async (seed: number) => onBoards(seed, ["--max", "100"]),
+  "hw sigmoid 0..50": async (seed: number) => onBoards(seed, ["--mapping", "sigmoid"]),
+  "hw sigmoid 0..100": async (seed: number) => onBoards(seed, ["--mapping", "sigmoid", "--max", "100"]),
 } as const;
+const setupsIndex = args.indexOf("--setups");
+const chosen = setupsIndex >= 0 ? args[setupsIndex + 1].split(",") : Object.keys(SETUPS);
+for (const c of chosen) if (!(c in SETUPS)) throw new Error(`--setups: no set-up '${c}' (set-ups: ${Object.keys(SETUPS).join(", ")})`);
 
 async function onBoards(seed: number, extra: string[]): Promise<Record<string, any>> {
   const sim = await boardSim(seed);
@@ -97,15 +105,15 @@ function meanCi(xs: number[]): { mean: number; ci95: number; n: number } {
 const started = Date.now();
 const runs: { setup: string; seed: number; coverage: number; ticks: number; overruns: number; problems: number }[] = [];
 for (let seed = 0; seed < seeds; seed++) {
-  for (const [name, run] of Object.entries(SETUPS)) {
+  for (const [name, run] of Object.entries(SETUPS).filter(([n]) => chosen.includes(n))) {
     const j = await run(seed);
     runs.push({ setup: name, seed, coverage: j.coverage, ticks: j.ticks, overruns: j.loop.overruns, problems: j.problems });
     process.stderr.write(`${name.padEnd(14)} seed ${seed}: coverage ${Number(j.coverage).toFixed(3)} (${j.ticks} ticks, ${j.loop.overruns} overruns)\n`);
   }
 }
-const summary = Object.fromEntries(Object.keys(SETUPS).map((name) => [name, meanCi(runs.filter((r) => r.setup === name).map((r) => r.coverage))]));
+const summary = Object.fromEntries(chosen.map((name) => [name, meanCi(runs.filter((r) => r.setup === name).map((r) => r.coverage))]));
 const result = {
-  command: `npm run experiment:hw-coverage -- --seeds ${seeds} --duration ${durationSec} --rate ${rateHz}`,
+  command: `npm run experiment:hw-coverage -- --seeds ${seeds} --duration ${durationSec} --rate ${rateHz}${setupsIndex >= 0 ? ` --setups "${chosen.join(",")}"` : ""}`,
   seeds: Array.from({ length: seeds }, (_, i) => i),
   durationSec,
   rateHz,

@@ -17,8 +17,8 @@ import type { LoopPlugin } from "../loop/extension.js";
 
 export interface HwRunOptions {
   readonly bridge: MuscleBoardBridgeOptions;
-  /** DEP options; the output mapping is always "linear" over the command range. */
-  readonly dep?: Omit<DepControllerOptions, "outputMapping">;
+  /** DEP options; the output mapping is over each muscle's command range: "linear" (default) or "sigmoid". */
+  readonly dep?: DepControllerOptions;
   /** Wall-clock seconds to run. */
   readonly durationSec: number;
   /** Control rate (Hz). Default 500. */
@@ -82,7 +82,9 @@ export async function runHw(options: HwRunOptions): Promise<HwRunResult> {
   try {
     await bridge.configure();
     const spec = bridge.spec;
-    const controller = new DepController({ ...options.dep, outputMapping: "linear" });
+    const mapping = options.dep?.outputMapping ?? "linear";
+    if (mapping === "myosuite") throw new RangeError(`mapping "myosuite" maps to activations 0..1; on the boards use "sigmoid" (the same curve over the command range) or "linear"`);
+    const controller = new DepController({ ...options.dep, outputMapping: mapping });
     const periodSec = 1 / rateHz;
     const totalTicks = Math.max(1, Math.round(options.durationSec * rateHz));
     const timer = options.timer ?? new NodeTimer();

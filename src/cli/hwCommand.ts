@@ -28,6 +28,7 @@ interface HwFlags extends ServeFlags, ObserveFlags {
   max?: number;
   preset?: DepPresetName;
   params?: string;
+  mapping: "linear" | "sigmoid";
   duration: number;
   rate: number;
   seed: number;
@@ -51,6 +52,7 @@ export function registerHwCommand(program: Command): void {
     .option("--max <value>", "highest command, in the mode's unit (default pwm: 50 %)", finiteNumber("--max"))
     .addOption(new Option("-p, --preset <name>", "DEP parameter preset").argParser(oneOf("--preset", DEP_PRESET_NAMES)))
     .option("--params <file>", "DEP parameters as JSON, with the reference implementation's names; applied over the preset")
+    .addOption(new Option("--mapping <name>", "DEP's output to the command range: linear, or sigmoid (MyoSuite's curve, as tendon sim moves activations)").argParser(oneOf("--mapping", ["linear", "sigmoid"] as const)).default("linear"))
     .option("-d, --duration <sec>", "seconds to run", positiveNumber("--duration"), 10)
     .option("-r, --rate <hz>", "control rate in Hz", positiveNumber("--rate"), DEFAULT_HW_RATE_HZ)
     .option("-s, --seed <n>", "seed, reported in the summary", nonNegativeInteger("--seed"), 0)
@@ -155,7 +157,7 @@ async function hwAction(flags: HwFlags, durationGiven: boolean): Promise<void> {
     if (flags.progress && !flags.json && !tty && !serve) process.stderr.write(`hw: running DEP on the boards for ${flags.duration} s...\n`);
     run = await runHw({
       bridge,
-      dep: { preset: flags.preset, params: depParams },
+      dep: { preset: flags.preset, params: depParams, outputMapping: flags.mapping },
       durationSec,
       plugins,
       rateHz: flags.rate,

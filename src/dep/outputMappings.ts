@@ -5,7 +5,7 @@
 import type { RobotSpec } from "../core/spec.js";
 
 /** The output mappings by name. */
-export const OUTPUT_MAPPINGS = ["myosuite", "linear"] as const;
+export const OUTPUT_MAPPINGS = ["myosuite", "linear", "sigmoid"] as const;
 export type OutputMappingName = (typeof OUTPUT_MAPPINGS)[number];
 export type OutputMappingKind = OutputMappingName;
 
@@ -35,6 +35,24 @@ export function linearMap(y: ArrayLike<number>, commandMin: ArrayLike<number>, c
   return out;
 }
 
+/**
+ * MyoSuite's sigmoid scaled over [commandMin_i, commandMax_i]: u = min + σ(5(y − 0.5))·(max − min).
+ * On a body commanded in PWM (the muscle boards) it moves the way "myosuite" moves activations:
+ * y = 0 gives 7.6 % of the range (the antagonists slack) rather than the half range of "linear"
+ * (both sides half on, stiffening the joint), and DEP's range stops short of the maximum.
+ */
+export function sigmoidMap(y: ArrayLike<number>, commandMin: ArrayLike<number>, commandMax: ArrayLike<number>, out: Float64Array): Float64Array {
+  const n = out.length;
+  if (y.length !== n || commandMin.length !== n || commandMax.length !== n) {
+    throw new RangeError(`sigmoidMap: expected ${n} values each, got y ${y.length}, min ${commandMin.length}, max ${commandMax.length}`);
+  }
+  for (let i = 0; i < n; i++) {
+    const lo = commandMin[i];
+    out[i] = lo + (commandMax[i] - lo) / (1 + Math.exp(-5 * (y[i] - 0.5)));
+  }
+  return out;
+}
+
 /** A prepared mapping: `map(y, out)` writes commands to `out` (which may be `y`) and returns it. */
 export interface OutputMapping {
   readonly kind: OutputMappingKind;
@@ -47,12 +65,12 @@ export interface OutputMapping {
  */
 export function createOutputMapping(spec: RobotSpec, kind: OutputMappingKind = defaultOutputMapping(spec)): OutputMapping {
   if (kind === "myosuite") return { kind, map: myosuiteSigmoid };
-  if (kind === "linear") {
+  if (kind === "linear" || kind === "sigmoid") {
     const lo = Float64Array.from(spec.muscles, (m) => m.commandMin);
     const hi = Float64Array.from(spec.muscles, (m) => m.commandMax);
-    return { kind, map: (y, out) => linearMap(y, lo, hi, out) };
+    return kind === "linear" ? { kind, map: (y, out) => linearMap(y, lo, hi, out) } : { kind, map: (y, out) => sigmoidMap(y, lo, hi, out) };
   }
-  throw new RangeError(`unknown output mapping ${JSON.stringify(kind)}: use "myosuite" or "linear"`);
+  throw new RangeError(`unknown output mapping ${JSON.stringify(kind)}: use "myosuite", "linear" or "sigmoid"`);
 }
 
 /** "myosuite" for activation commands (MuJoCo muscles), "linear" for anything else. */

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import type { RobotSpec } from "../../src/core/spec.js";
-import { createOutputMapping, linearMap, myosuiteSigmoid } from "../../src/dep/outputMappings.js";
+import { createOutputMapping, linearMap, myosuiteSigmoid, sigmoidMap } from "../../src/dep/outputMappings.js";
 
 function spec(commandUnit: RobotSpec["commandUnit"], ranges: [number, number][]): RobotSpec {
   return {
@@ -48,5 +48,19 @@ describe("outputMappings", () => {
     assert.deepEqual(pwm.map([0, 1], new Float64Array(2)), Float64Array.from([40, 50]));
     assert.equal(createOutputMapping(spec("activation", [[0, 1]]), "linear").kind, "linear");
     assert.throws(() => createOutputMapping(spec("activation", [[0, 1]]), "cubic" as never), /unknown output mapping "cubic"/);
+  });
+
+  it("sigmoid: MyoSuite's curve over each muscle's range; on [0, 1] it is the myosuite mapping", () => {
+    const y = [-1, 0, 0.5, 1];
+    const unit = myosuiteSigmoid(y, new Float64Array(4));
+    assert.deepEqual(Array.from(sigmoidMap(y, [0, 0, 0, 0], [1, 1, 1, 1], new Float64Array(4))), Array.from(unit));
+    const pwm = sigmoidMap(y, [0, 0, 10, 0], [50, 50, 30, 100], new Float64Array(4));
+    assert.ok(Math.abs(pwm[0] - 50 * unit[0]) < 1e-12);
+    assert.ok(Math.abs(pwm[1] - 50 * 0.07585818002124355) < 1e-9, "y = 0: 7.6 % of the range, not half of it");
+    assert.ok(Math.abs(pwm[2] - 20) < 1e-12, "y = 0.5: the middle of [10, 30]");
+    assert.ok(pwm[3] < 100 && pwm[3] > 92);
+    const m = createOutputMapping(spec("pwm_percent", [[0, 50]]), "sigmoid");
+    assert.equal(m.kind, "sigmoid");
+    assert.ok(Math.abs(m.map([0], new Float64Array(1))[0] - 50 * 0.07585818002124355) < 1e-9);
   });
 });
