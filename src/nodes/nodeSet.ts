@@ -4,7 +4,8 @@
  * code runs on either transport.
  *
  * Nodes: sim (MuJoCo), hardware (any core `Bridge`; the muscle boards by default), controller
- * (DEP + arbitration + limits), teleop (joystick), learner (records transitions). Subscribers
+ * (DEP + arbitration + limits), teleop (joystick), learner (records transitions), planner (iCEM on
+ * a world model, as the controller's `planner` command source). Subscribers
  * start before the bridges, so that the first readings find their controller.
  */
 import { UserError } from "../core/errors.js";
@@ -25,11 +26,11 @@ import { LearnerNode, learnerParameterSpecs } from "./LearnerNode.js";
 import { checkTeleopParameters, TeleopNode, teleopParameterSpecs } from "./TeleopNode.js";
 import type { TendonNode } from "./TendonNode.js";
 
-export const NODE_NAMES = ["sim", "hardware", "controller", "teleop", "learner"] as const;
+export const NODE_NAMES = ["sim", "hardware", "controller", "teleop", "learner", "planner"] as const;
 export type NodeName = (typeof NODE_NAMES)[number];
 
 /** Start order: consumers first, bridges (which start the ticks) last. */
-const START_ORDER: readonly NodeName[] = ["learner", "teleop", "controller", "sim", "hardware"];
+const START_ORDER: readonly NodeName[] = ["learner", "teleop", "planner", "controller", "sim", "hardware"];
 
 export function simParameterSpecs() {
   return {
@@ -180,6 +181,11 @@ async function createNode(name: NodeName, options: NodeSetOptions): Promise<Tend
         return new TeleopNode({ node, params: node.declareParameters(teleopParameterSpecs(), checkTeleopParameters) });
       case "learner":
         return new LearnerNode({ node, params: node.declareParameters(learnerParameterSpecs()) });
+      case "planner": {
+        // Loaded only when a planner runs: the other nodes never load the planning code.
+        const { PlannerNode, plannerParameterSpecs } = await import("./PlannerNode.js");
+        return new PlannerNode({ node, params: node.declareParameters(plannerParameterSpecs()) });
+      }
       case "sim": {
         const params = node.declareParameters(simParameterSpecs());
         const v = params.values;

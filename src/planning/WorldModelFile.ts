@@ -9,6 +9,8 @@
 import fs from "node:fs";
 import { UserError } from "../core/errors.js";
 import type { EnsembleState } from "../models/ProbabilisticEnsemble.js";
+import { parseStateSpec } from "../models/StateLayout.js";
+import type { StateLayout } from "../models/types.js";
 
 export const WORLD_MODEL_FORMAT = "tendon-world-model";
 
@@ -73,4 +75,15 @@ export function checkWorldModelFits(m: WorldModelFile, file: string, stateSize: 
   if (m.ensemble.stateDim !== stateSize) {
     throw new WorldModelFileError(`world model '${file}' predicts ${m.ensemble.stateDim} state entries (${m.stateSpec}), this body's state has ${stateSize}: use a model learned on this body`);
   }
+}
+
+/** The layout a stored spec names, with the names it uses as the known ones (the body is not needed to read the file). */
+export function layoutOfSpec(spec: string): StateLayout {
+  const names = { joints: [] as string[], muscles: [] as string[], sites: [] as string[] };
+  for (const part of spec.split(",")) {
+    const [kind, list] = part.split(":");
+    const target = kind.startsWith("joint_") ? names.joints : kind.startsWith("muscle_") ? names.muscles : names.sites;
+    for (const n of (list ?? "").split("+")) if (n && !target.includes(n)) target.push(n);
+  }
+  return parseStateSpec(spec, names);
 }

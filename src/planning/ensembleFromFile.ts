@@ -4,20 +4,9 @@
 import { initBackend } from "../learner/tf/backend.js";
 import { EnsembleRollout, type Propagation } from "../models/EnsembleRollout.js";
 import { ProbabilisticEnsemble } from "../models/ProbabilisticEnsemble.js";
-import { parseStateSpec } from "../models/StateLayout.js";
-import type { StateLayout } from "../models/types.js";
-import { readWorldModel, WorldModelFileError, type WorldModelFile } from "./WorldModelFile.js";
+import { layoutOfSpec, readWorldModel, WorldModelFileError, type WorldModelFile } from "./WorldModelFile.js";
 
-/** The layout a stored spec names, with the names it uses as the known ones (the body is not needed to read the file). */
-export function layoutOfSpec(spec: string): StateLayout {
-  const names = { joints: [] as string[], muscles: [] as string[], sites: [] as string[] };
-  for (const part of spec.split(",")) {
-    const [kind, list] = part.split(":");
-    const target = kind.startsWith("joint_") ? names.joints : kind.startsWith("muscle_") ? names.muscles : names.sites;
-    for (const n of (list ?? "").split("+")) if (n && !target.includes(n)) target.push(n);
-  }
-  return parseStateSpec(spec, names);
-}
+export { layoutOfSpec };
 
 export function ensembleFromWorldModel(m: WorldModelFile, file: string, seed = 0): ProbabilisticEnsemble {
   const layout = layoutOfSpec(m.stateSpec);

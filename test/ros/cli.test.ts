@@ -98,9 +98,9 @@ describe("tendon node (a real process)", function () {
   });
 
   it("bad usage is one line and exit 2: an unknown node, a params file with a bad value", async () => {
-    const unknown = await tendon(["node", "planner"]);
+    const unknown = await tendon(["node", "mystery"]);
     assert.equal(unknown.code, 2);
-    assert.match(unknown.stderr, /^tendon: unknown node 'planner': the nodes are sim, hardware, controller, teleop, learner\n$/);
+    assert.match(unknown.stderr, /^tendon: unknown node 'mystery': the nodes are sim, hardware, controller, teleop, learner, planner\n$/);
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), "tendon-bad-"));
     const file = path.join(dir, "p.yaml");
     fs.writeFileSync(file, "controller:\n  ros__parameters:\n    tau: 2\n");
