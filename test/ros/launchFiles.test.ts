@@ -56,9 +56,9 @@ async function runInProcess(plans: Awaited<ReturnType<typeof plansOf>>, extra: P
 describe("launch files", function () {
   this.timeout(30_000);
 
-  it("launch/ holds robot, sim and learn, each a well-formed launch file", () => {
+  it("launch/ holds robot, sim, learn and free_play, each a well-formed launch file", () => {
     const files = fs.readdirSync(launchDir).filter((f) => f.endsWith(".launch.xml")).sort();
-    assert.deepEqual(files, ["learn.launch.xml", "robot.launch.xml", "sim.launch.xml"]);
+    assert.deepEqual(files, ["free_play.launch.xml", "learn.launch.xml", "robot.launch.xml", "sim.launch.xml"]);
     for (const f of files) assert.equal(parseXml(fs.readFileSync(path.join(launchDir, f), "utf8"), f).tag, "launch");
   });
 
@@ -107,6 +107,15 @@ describe("launch files", function () {
     const hw = set.get<BridgeNode>("hardware")!;
     assert.equal(hw.result!.ticks, 300);
     assert.equal(hw.counters.ticksCommanded, 299);
+  });
+
+  it("free_play.launch.xml: hardware + controller + planner; the controller takes the planner as a command source", async () => {
+    const plans = await plansOf("free_play.launch.xml", { port: "/dev/ttyUSB2" });
+    assert.deepEqual(plans.map((p) => p.nodes[0]), ["hardware", "controller", "planner"]);
+    const params = new Map(plans.flatMap((p) => [...p.parameters]));
+    assert.deepEqual(params.get("controller")?.command_sources, ["teleop", "planner"]);
+    assert.equal(params.get("planner")?.model_from, "play/model.json");
+    assert.equal(params.get("hardware")?.port, "/dev/ttyUSB2");
   });
 
   it("an unknown launch argument or substitution is an error, as in ros2 launch", () => {
