@@ -31,7 +31,7 @@ export function showValue(value: unknown): string {
   return typeof value === "object" ? "an object" : `a ${typeof value}`;
 }
 
-interface NumberRule {
+export interface NumberRule {
   readonly int?: boolean;
   readonly min?: number;
   /** True: the value must be strictly greater than `min`. */
@@ -65,36 +65,56 @@ function booleanField(name: string, advice: string) {
   return z.boolean({ error: (iss) => `${name} (${showValue(iss.input)}) must be true or false: ${advice}` });
 }
 
+/**
+ * The ranges of DEP's numeric parameters, the one place they are written: the parameter
+ * schema checks them, and the ROS controller node declares them as its parameters' ranges.
+ */
+export const DEP_NUMBER_RULES = {
+  kappa: { min: 0, exclusiveMin: true, max: 1e6 },
+  tau: { int: true, min: 3 },
+  bias_rate: {},
+  time_dist: { int: true, min: 0 },
+  s4avg: { min: 0 },
+  buffer_size: { int: true, min: 1 },
+  sensor_delay: { int: true, min: 0 },
+  regularization: { min: 0, max: 40 },
+  force_scale: { min: 0 },
+  intervention_length: { int: true, min: 1 },
+  intervention_proba: { min: 0, max: 1 },
+  test_episode_every: { min: 1 },
+  rl_length: { int: true, min: 1 },
+} as const satisfies Record<string, NumberRule>;
+
 const fields = {
-  kappa: numberField("kappa", { min: 0, exclusiveMin: true, max: 1e6 }, "it is the loop gain; the default is 100, the MyoSuite configs use 1169.7"),
+  kappa: numberField("kappa", DEP_NUMBER_RULES.kappa, "it is the loop gain; the default is 100, the MyoSuite configs use 1169.7"),
   tau: numberField(
     "tau",
-    { int: true, min: 3 },
+    DEP_NUMBER_RULES.tau,
     "it is the learning window in control ticks (the window sums tau - 2 velocity products, so smaller values never learn); the default is 20",
   ),
-  bias_rate: numberField("bias_rate", {}, "a negative value switches the bias off; the default is 2e-5"),
-  time_dist: numberField("time_dist", { int: true, min: 0 }, "it is the delay in ticks between the correlated velocities; the default is 5"),
+  bias_rate: numberField("bias_rate", DEP_NUMBER_RULES.bias_rate, "a negative value switches the bias off; the default is 2e-5"),
+  time_dist: numberField("time_dist", DEP_NUMBER_RULES.time_dist, "it is the delay in ticks between the correlated velocities; the default is 5"),
   normalization: enumField("normalization", DEP_NORMALIZATIONS, 'the reference default is "independent"'),
   normalization_axis: enumField(
     "normalization_axis",
     DEP_NORMALIZATION_AXES,
     '"column" applies the row-norm factors by column as the reference does; "row" is the textbook variant',
   ),
-  s4avg: numberField("s4avg", { min: 0 }, "it is the smoothing divisor; values <= 1 switch smoothing off; the default is 2"),
-  buffer_size: numberField("buffer_size", { int: true, min: 1 }, "it must hold the learning window: at least tau + time_dist + 1; the default is 200"),
-  sensor_delay: numberField("sensor_delay", { int: true, min: 0 }, "it is accepted for compatibility with reference configs and not used"),
+  s4avg: numberField("s4avg", DEP_NUMBER_RULES.s4avg, "it is the smoothing divisor; values <= 1 switch smoothing off; the default is 2"),
+  buffer_size: numberField("buffer_size", DEP_NUMBER_RULES.buffer_size, "it must hold the learning window: at least tau + time_dist + 1; the default is 200"),
+  sensor_delay: numberField("sensor_delay", DEP_NUMBER_RULES.sensor_delay, "it is accepted for compatibility with reference configs and not used"),
   regularization: numberField(
     "regularization",
-    { min: 0, max: 40 },
+    DEP_NUMBER_RULES.regularization,
     "the regularizer is 10^-regularization (the reference computes in float32, where 10^-45 is already 0); the default is 32",
   ),
   with_learning: booleanField("with_learning", "false freezes the controller matrix at zero (the output stays 0)"),
   q_norm_selector: enumField("q_norm_selector", DEP_Q_NORM_SELECTORS, 'the reference runs only "l2" (its default)'),
-  force_scale: numberField("force_scale", { min: 0 }, "it weighs the muscle force in the DEP input; 0 (the default) uses lengths only"),
-  intervention_length: numberField("intervention_length", { int: true, min: 1 }, "it is how many ticks DEP acts when it takes over from the policy"),
-  intervention_proba: numberField("intervention_proba", { min: 0, max: 1 }, "it is the probability per policy tick that DEP takes over"),
-  test_episode_every: numberField("test_episode_every", { min: 1 }, "every n-th episode is a test episode; use a huge value (1e10) for never"),
-  rl_length: numberField("rl_length", { int: true, min: 1 }, "it is how many ticks the policy acts between DEP interventions in deterministic switching"),
+  force_scale: numberField("force_scale", DEP_NUMBER_RULES.force_scale, "it weighs the muscle force in the DEP input; 0 (the default) uses lengths only"),
+  intervention_length: numberField("intervention_length", DEP_NUMBER_RULES.intervention_length, "it is how many ticks DEP acts when it takes over from the policy"),
+  intervention_proba: numberField("intervention_proba", DEP_NUMBER_RULES.intervention_proba, "it is the probability per policy tick that DEP takes over"),
+  test_episode_every: numberField("test_episode_every", DEP_NUMBER_RULES.test_episode_every, "every n-th episode is a test episode; use a huge value (1e10) for never"),
+  rl_length: numberField("rl_length", DEP_NUMBER_RULES.rl_length, "it is how many ticks the policy acts between DEP interventions in deterministic switching"),
 };
 
 /**

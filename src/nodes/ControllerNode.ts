@@ -27,7 +27,7 @@ import { WallClock, type Clock } from "../core/clock.js";
 import type { ProblemCode } from "../core/events.js";
 import type { CommandUnit, RobotSpec } from "../core/spec.js";
 import { DepController } from "../dep/DepController.js";
-import { DEP_DEFAULTS, DEP_NORMALIZATION_AXES, DEP_NORMALIZATIONS, DEP_Q_NORM_SELECTORS, DepParamsError, depParamsSchema, resolveDepParams, type DepParams } from "../dep/params.js";
+import { DEP_DEFAULTS, DEP_NUMBER_RULES, DEP_NORMALIZATION_AXES, DEP_NORMALIZATIONS, DEP_Q_NORM_SELECTORS, DepParamsError, depParamsSchema, resolveDepParams, type DepParams } from "../dep/params.js";
 import { CommandLimits } from "../loop/CommandLimits.js";
 import { ControlLoop, type LoopResult } from "../loop/ControlLoop.js";
 import { LoopStats } from "../loop/LoopStats.js";
@@ -66,12 +66,14 @@ export const DEP_NODE_PARAMETERS = [
 
 /** The controller's parameters; DEP's defaults are those of `preset` (resolved values). */
 export function controllerParameterSpecs(preset: Readonly<DepParams> = DEP_DEFAULTS) {
+  // Ranges and checks come from DEP's parameter schema (src/dep/params.ts), not a copy.
   const dep = depParamsSchema.shape;
+  const R = DEP_NUMBER_RULES;
   return {
-    kappa: param.double("kappa", { default: preset.kappa, min: 0, exclusiveMin: true, max: 1e6, schema: dep.kappa, description: "DEP loop gain" }),
-    tau: param.integer("tau", { default: preset.tau, min: 3, schema: dep.tau, description: "DEP learning window (control ticks)" }),
-    bias_rate: param.double("bias_rate", { default: preset.bias_rate, schema: dep.bias_rate, description: "DEP bias learning rate; negative switches the bias off" }),
-    time_dist: param.integer("time_dist", { default: preset.time_dist, min: 0, schema: dep.time_dist, description: "DEP delay between the correlated velocities (ticks)" }),
+    kappa: param.double("kappa", { default: preset.kappa, ...R.kappa, schema: dep.kappa, description: "DEP loop gain" }),
+    tau: param.integer("tau", { default: preset.tau, ...R.tau, schema: dep.tau, description: "DEP learning window (control ticks)" }),
+    bias_rate: param.double("bias_rate", { default: preset.bias_rate, ...R.bias_rate, schema: dep.bias_rate, description: "DEP bias learning rate; negative switches the bias off" }),
+    time_dist: param.integer("time_dist", { default: preset.time_dist, ...R.time_dist, schema: dep.time_dist, description: "DEP delay between the correlated velocities (ticks)" }),
     normalization: param.string("normalization", { default: preset.normalization, choices: DEP_NORMALIZATIONS, schema: dep.normalization, description: "DEP controller matrix normalization" }),
     normalization_axis: param.string("normalization_axis", {
       default: preset.normalization_axis,
@@ -79,12 +81,12 @@ export function controllerParameterSpecs(preset: Readonly<DepParams> = DEP_DEFAU
       schema: dep.normalization_axis,
       description: "how independent normalization applies its factors (column: as the reference)",
     }),
-    s4avg: param.double("s4avg", { default: preset.s4avg, min: 0, schema: dep.s4avg, description: "DEP input smoothing divisor; <= 1 switches smoothing off" }),
-    buffer_size: param.integer("buffer_size", { default: preset.buffer_size, min: 1, schema: dep.buffer_size, description: "DEP history length (ticks); at least tau + time_dist + 1" }),
-    regularization: param.double("regularization", { default: preset.regularization, min: 0, max: 40, schema: dep.regularization, description: "DEP regularizer exponent: 10^-regularization" }),
+    s4avg: param.double("s4avg", { default: preset.s4avg, ...R.s4avg, schema: dep.s4avg, description: "DEP input smoothing divisor; <= 1 switches smoothing off" }),
+    buffer_size: param.integer("buffer_size", { default: preset.buffer_size, ...R.buffer_size, schema: dep.buffer_size, description: "DEP history length (ticks); at least tau + time_dist + 1" }),
+    regularization: param.double("regularization", { default: preset.regularization, ...R.regularization, schema: dep.regularization, description: "DEP regularizer exponent: 10^-regularization" }),
     with_learning: param.bool("with_learning", { default: preset.with_learning, schema: dep.with_learning, description: "false freezes DEP's matrix at zero" }),
     q_norm_selector: param.string("q_norm_selector", { default: preset.q_norm_selector, choices: DEP_Q_NORM_SELECTORS, schema: dep.q_norm_selector, description: "DEP output normalization" }),
-    force_scale: param.double("force_scale", { default: preset.force_scale, min: 0, schema: dep.force_scale, description: "weight of tendon force in DEP's input; 0 uses lengths only" }),
+    force_scale: param.double("force_scale", { default: preset.force_scale, ...R.force_scale, schema: dep.force_scale, description: "weight of tendon force in DEP's input; 0 uses lengths only" }),
     output_mapping: param.string("output_mapping", {
       default: "auto",
       choices: ["auto", "myosuite", "linear"],
