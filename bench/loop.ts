@@ -9,6 +9,7 @@
 import { pathToFileURL } from "node:url";
 import { DepController } from "../src/dep/DepController.js";
 import { ControlLoop } from "../src/loop/ControlLoop.js";
+import type { TimerPort } from "../src/loop/ticks.js";
 import { MujocoBridge } from "../sim/MujocoBridge.js";
 import { resolveModelSource } from "../sim/modelSource.js";
 
@@ -81,7 +82,7 @@ export interface RealtimeResult {
  * The built-in arm under DEP on the wall clock. The physics timestep is 1 ms so that every rate
  * up to 1000 Hz is a whole number of physics steps per tick.
  */
-export async function benchRealtime(rateHz: number, seconds: number): Promise<RealtimeResult> {
+export async function benchRealtime(rateHz: number, seconds: number, timer?: TimerPort): Promise<RealtimeResult> {
   const bridge = new MujocoBridge({ source: resolveModelSource("arm2j6m"), timestepSec: 0.001, controlRateHz: rateHz });
   await bridge.configure();
   try {
@@ -91,6 +92,7 @@ export async function benchRealtime(rateHz: number, seconds: number): Promise<Re
       mode: "realtime",
       periodSec: bridge.controlPeriodSec,
       maxTicks: Math.round(seconds / bridge.controlPeriodSec),
+      timer,
     });
     const r = await loop.run();
     return {

@@ -8,6 +8,7 @@ import { Option, type Command } from "commander";
 import { runHw, DEFAULT_HW_RATE_HZ, type HwRunResult } from "../app/runHw.js";
 import { DEP_PRESET_NAMES, type DepPresetName } from "../dep/params.js";
 import type { ControlLoop } from "../loop/ControlLoop.js";
+import { NodeTimer, TIMING_MODES, type TimingMode } from "../loop/ticks.js";
 import { hardwareOptions } from "../../hardware/configFile.js";
 import type { LinkCounters } from "../../hardware/MuscleBoardBridge.js";
 import { COMMAND_MODES, commandRangeProblem, MODE_INFO, resolveMuscleCalibration, type CommandModeName, type MuscleBoardBridgeOptions } from "../../hardware/options.js";
@@ -38,6 +39,7 @@ interface HwFlags extends ServeFlags, ObserveFlags {
   json: boolean;
   progress: boolean;
   listPorts: boolean;
+  timing: TimingMode;
 }
 
 export function registerHwCommand(program: Command): void {
@@ -61,7 +63,8 @@ export function registerHwCommand(program: Command): void {
     .option("--bins <n>", "cells per joint of the coverage grid", positiveInteger("--bins"), 20)
     .option("--json", "end stdout with one line of JSON summary", false)
     .option("--no-progress", "no status line on stderr")
-    .option("--list-ports", "list the serial devices of this machine and exit", false);
+    .option("--list-ports", "list the serial devices of this machine and exit", false)
+    .addOption(new Option("--timing <mode>", "precise: poll the last 1 ms before each tick (a busy core at 500 Hz); low-cpu: sleep until 0.7 ms before it").argParser(oneOf("--timing", TIMING_MODES)).default("precise"));
   addServeOptions(addObserveOptions(hw)).action(async (flags: HwFlags, cmd: Command) => {
     await hwAction(flags, cmd.getOptionValueSource("duration") !== "default");
   });
@@ -158,6 +161,7 @@ async function hwAction(flags: HwFlags, durationGiven: boolean): Promise<void> {
     run = await runHw({
       bridge,
       dep: { preset: flags.preset, params: depParams, outputMapping: flags.mapping },
+      timer: flags.timing === "low-cpu" ? NodeTimer.lowCpu() : undefined,
       durationSec,
       plugins,
       rateHz: flags.rate,

@@ -143,9 +143,21 @@ export function lockstepTicks(options: LockstepTickOptions): Observable<Tick> {
  *    collection pauses, i.e. jitter).
  * Defaults: poll the last 1 ms, spin the last 0.2 ms. `spinSec: 0` never blocks (ticks then
  * start up to one event-loop turn late); `pollSec: 0` spins the whole window.
+ * A timer sleeps only when it can sleep at least 1 ms before the polling window: at 500 Hz (a
+ * 2 ms period) a 1 ms window leaves less than that, so the default polls the whole period (a busy
+ * core). `NodeTimer.lowCpu()` polls the last 0.7 ms only, so that it sleeps about half of each
+ * 2 ms period; `tendon hw --timing low-cpu` uses it.
+ * The benchmark (`npm run bench -- --only realtime`) measures both, side by side.
  * One pending wait at a time (a new `at` replaces the previous one), which is all a tick source
  * needs. No closure is made per wait; each poll slice allocates one `Immediate`.
  */
+/** The polling window of `NodeTimer.lowCpu()` (s). */
+export const LOW_CPU_POLL_SEC = 0.0007;
+
+/** The timer of a real-time run by name: "precise" (the default `NodeTimer`) or "low-cpu". */
+export const TIMING_MODES = ["precise", "low-cpu"] as const;
+export type TimingMode = (typeof TIMING_MODES)[number];
+
 /** Longest busy-wait between two returns to the event loop while polling (ms). */
 const POLL_SLICE_MS = 0.05;
 
@@ -196,6 +208,11 @@ export class NodeTimer implements TimerPort {
     if (!(spinSec >= 0)) throw new RangeError(`spinSec must be >= 0, got ${spinSec}`);
     this.#spinMs = spinSec * 1000;
     this.#pollMs = Math.max(pollSec, spinSec) * 1000;
+  }
+
+  /** Sleeps up to 0.7 ms before each deadline, polls from there: less CPU, a wider lateness tail. */
+  static lowCpu(): NodeTimer {
+    return new NodeTimer({ pollSec: LOW_CPU_POLL_SEC, spinSec: 0.0001 });
   }
 
   nowSec(): number {

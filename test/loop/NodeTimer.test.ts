@@ -2,9 +2,9 @@ import assert from "node:assert/strict";
 import { NodeTimer } from "../../src/loop/ticks.js";
 
 describe("NodeTimer", () => {
-  for (const options of [{}, { spinSec: 0 }, { pollSec: 0, spinSec: 0.001 }]) {
+  for (const options of [{}, { spinSec: 0 }, { pollSec: 0, spinSec: 0.001 }, "lowCpu()"] as const) {
     it(`never fires before its deadline, nor inside at() (${JSON.stringify(options)})`, async () => {
-      const timer = new NodeTimer(options);
+      const timer = options === "lowCpu()" ? NodeTimer.lowCpu() : new NodeTimer(options);
       for (const aheadSec of [0, 0.0003, 0.002, 0.012]) {
         const deadline = timer.nowSec() + aheadSec;
         let syncCall = true;
