@@ -199,8 +199,9 @@ async function hwAction(flags: HwFlags, durationGiven: boolean): Promise<void> {
   const out = process.stdout;
   out.write(formatSummary(run, undefined, { seed: flags.seed, realtime: true, command: "hw" }));
   out.write(formatLink(run.link, run));
+  if (interrupted) out.write(`  interrupted    yes: stopped by a signal after ${run.loop.wallSec.toFixed(2)} s\n`);
   if (recording) out.write(formatRecording(recording));
-  if (flags.json) out.write(`${JSON.stringify({ ...hwJsonSummary(run, flags.seed), ...(recording ? { recording } : {}) })}\n`);
+  if (flags.json) out.write(`${JSON.stringify({ ...hwJsonSummary(run, flags.seed), ...(interrupted ? { interrupted: true } : {}), ...(recording ? { recording } : {}) })}\n`);
   if (run.linkAtEnd.level === "error") {
     process.stderr.write(`tendon hw: the run ended with the link down: ${run.linkAtEnd.message}; check the cable, the power and the board (and \`tendon board-sim\` if it was simulated)\n`);
   }

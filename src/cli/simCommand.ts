@@ -52,11 +52,11 @@ export function registerSimCommand(program: Command): void {
     .option("--json", "end stdout with one line of JSON summary", false)
     .option("--no-progress", "no progress bar");
   addServeOptions(addObserveOptions(sim)).action(async (flags: SimFlags, cmd: Command) => {
-    await simAction(flags, cmd.getOptionValueSource("duration") !== "default");
+    await simAction(flags, cmd.getOptionValueSource("duration") !== "default", cmd.getOptionValueSource("rate") !== "default");
   });
 }
 
-async function simAction(flags: SimFlags, durationGiven: boolean): Promise<void> {
+async function simAction(flags: SimFlags, durationGiven: boolean, rateGiven: boolean): Promise<void> {
   const depParams = flags.params ? readDepParamsFile(flags.params) : undefined;
   const dep = { preset: flags.preset, params: depParams, outputMapping: flags.mapping };
   const out = process.stdout;
@@ -101,10 +101,25 @@ async function simAction(flags: SimFlags, durationGiven: boolean): Promise<void>
     recording = await observers?.close(depRun! ? jsonSummary(depRun, noiseRun, flags) : undefined);
   }
 
+  const rounded = roundedRateNote(flags.rate, depRun, rateGiven && flags.frameSkip === undefined);
+  if (rounded) process.stderr.write(`${rounded}\n`);
   out.write(formatSummary(depRun, noiseRun, flags));
+  if (interrupted) out.write(`  interrupted    yes: stopped by a signal after ${f2(depRun.loop.simSec)} of ${f2(flags.duration)} s\n`);
   if (recording) out.write(formatRecording(recording));
-  if (flags.json) out.write(`${JSON.stringify({ ...jsonSummary(depRun, noiseRun, flags), ...(recording ? { recording } : {}) })}\n`);
+  if (flags.json) out.write(`${JSON.stringify({ ...jsonSummary(depRun, noiseRun, flags), ...(interrupted ? { interrupted: true } : {}), ...(recording ? { recording } : {}) })}\n`);
   if (interrupted) process.exitCode = 130;
+}
+
+/**
+ * The control period is a whole number of physics steps: a --rate that is not one was rounded
+ * (200 Hz on a 2 ms step runs at 166.67 Hz). Says so, with rates that divide; undefined when the
+ * rate ran as asked.
+ */
+export function roundedRateNote(requestedHz: number, run: Pick<SimRunResult, "rateHz" | "frameSkip" | "timestepSec">, given: boolean): string | undefined {
+  if (!given || Math.abs(run.rateHz - requestedHz) <= 1e-9 * requestedHz) return undefined;
+  const stepMs = run.timestepSec * 1000;
+  const near = [run.frameSkip - 1, run.frameSkip, run.frameSkip + 1].filter((k) => k >= 1).map((k) => `${+(1 / (k * run.timestepSec)).toFixed(2)} Hz (frame skip ${k})`);
+  return `tendon sim: --rate ${requestedHz} Hz is not a whole number of ${stepMs} ms physics steps: ran at ${f2(run.rateHz)} Hz (frame skip ${run.frameSkip}); rates that divide: ${near.join(", ")}, or give --frame-skip`;
 }
 
 let interrupted = false;
@@ -168,12 +183,14 @@ function realTimeFactor(r: SummaryRun): number {
 }
 
 const f2 = (x: number): string => x.toFixed(2);
+/** "1 joint", "2 joints". */
+export const count = (n: number, noun: string): string => `${n} ${noun}${n === 1 ? "" : "s"}`;
 const f3 = (x: number): string => x.toFixed(3);
 
 export function formatSummary(dep: SummaryRun, noise: SummaryRun | undefined, flags: Pick<SimFlags, "seed" | "realtime"> & { command?: string }): string {
   const s = dep.loop.stats;
   const lines = [
-    `tendon ${flags.command ?? "sim"}: ${dep.model} (${dep.muscles.length} muscles, ${dep.joints.length} joints), ${dep.controllerName}, seed ${flags.seed}, ${dep.loop.mode}`,
+    `tendon ${flags.command ?? "sim"}: ${dep.model} (${count(dep.muscles.length, "muscle")}, ${count(dep.joints.length, "joint")}), ${dep.controllerName}, seed ${flags.seed}, ${dep.loop.mode}`,
     dep.frameSkip !== undefined && dep.timestepSec !== undefined
       ? `  simulated      ${f2(dep.loop.simSec)} s in ${dep.loop.ticks} ticks at ${f2(dep.rateHz)} Hz (frame skip ${dep.frameSkip} x ${dep.timestepSec * 1000} ms)`
       : `  ran            ${f2(dep.loop.wallSec)} s in ${dep.loop.ticks} ticks at ${f2(dep.rateHz)} Hz`,
