@@ -60,7 +60,7 @@ function loadFromHostFile(mj: Mujoco, hostFile: string): MjModel {
           copyIn(mj, missing, copied);
           continue;
         }
-        throw new ModelLoadError(abs, message);
+        throw new ModelLoadError(abs, `${message}${myoSimFolderAdvice(abs)}`);
       }
     }
     throw new ModelLoadError(abs, "too many missing files");
@@ -80,6 +80,19 @@ function copyIn(mj: Mujoco, hostFile: string, copied: Set<string>): void {
   mj.FS.mkdirTree(MOUNT + path.dirname(hostFile), 0o777);
   mj.FS.writeFile(MOUNT + hostFile, fs.readFileSync(hostFile));
   copied.add(hostFile);
+}
+
+/**
+ * MyoSuite's models (github.com/MyoHub/myo_sim) refer to each other through a folder named
+ * `myo_sim`; a GitHub zip unpacks as `myo_sim-main` (or `myo_sim-<tag>`). Advice for a model under
+ * such a folder, or "" when the path shows nothing of the kind.
+ */
+export function myoSimFolderAdvice(modelFile: string): string {
+  const parts = path.resolve(modelFile).split(path.sep);
+  const k = parts.findIndex((p) => /^myo_?sim[-_.].+/i.test(p) && p.toLowerCase() !== "myo_sim");
+  if (k < 0) return "";
+  const dir = parts.slice(0, k + 1).join(path.sep);
+  return `; the MyoSuite models must be in a folder named myo_sim, and this one is '${parts[k]}' (as a GitHub zip unpacks): rename it (mv '${dir}' '${path.join(path.dirname(dir), "myo_sim")}')`;
 }
 
 /** MuJoCo's own message, without the mount prefix and the "MuJoCo Error:" decoration. */
