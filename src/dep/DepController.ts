@@ -11,7 +11,7 @@ import type { SensorFrame } from "../core/frames.js";
 import type { RobotSpec } from "../core/spec.js";
 import { Dep, type ReadonlyFloat64Array } from "./Dep.js";
 import { type ForceSign, MuscleInputNormalizer } from "./MuscleInputNormalizer.js";
-import { createOutputMapping, type OutputMapping, type OutputMappingKind } from "./outputMappings.js";
+import { createOutputMapping, OUTPUT_MAPPINGS, type OutputMapping, type OutputMappingKind } from "./outputMappings.js";
 import { type DepParams, resolveDepParams } from "./params.js";
 
 export interface DepControllerOptions {
@@ -50,8 +50,8 @@ export class DepController implements Controller {
     this.#options = options;
     this.name = options.name ?? "dep";
     this.params = resolveDepParams({ preset: options.preset, params: options.params });
-    if (options.outputMapping !== undefined && options.outputMapping !== "myosuite" && options.outputMapping !== "linear") {
-      throw new RangeError(`DepController: outputMapping (${JSON.stringify(options.outputMapping)}) must be "myosuite" or "linear"`);
+    if (options.outputMapping !== undefined && !(OUTPUT_MAPPINGS as readonly string[]).includes(options.outputMapping)) {
+      throw new RangeError(`DepController: outputMapping (${JSON.stringify(options.outputMapping)}) must be one of ${OUTPUT_MAPPINGS.map((m) => `"${m}"`).join(", ")}`);
     }
   }
 

@@ -31,7 +31,7 @@ describe("DepController", () => {
   it("validates its parameters when constructed", () => {
     assert.throws(() => new DepController({ params: { kapa: 3 } }), (err: unknown) => err instanceof DepParamsError && /did you mean "kappa"/.test(err.message));
     assert.throws(() => new DepController({ preset: "nope" }), DepParamsError);
-    assert.throws(() => new DepController({ outputMapping: "cubic" as never }), /outputMapping \("cubic"\) must be "myosuite" or "linear"/);
+    assert.throws(() => new DepController({ outputMapping: "cubic" as never }), /outputMapping \("cubic"\) must be one of "myosuite", "linear", "sigmoid"/);
     assert.equal(new DepController({ preset: "humanreacher" }).params.force_scale, 0.04);
     assert.equal(new DepController().name, "dep");
   });
