@@ -30,7 +30,7 @@ interface LearnFlags {
   epochSteps: number;
   json: boolean;
   progress: boolean;
-  intrinsic: "none" | "disagreement" | "prediction-error";
+  intrinsic: "none" | "disagreement" | "prediction-error" | "cai";
   alpha: number;
   alphaDecay: number;
   learnerWorker: boolean;
@@ -54,7 +54,7 @@ export function registerLearnCommand(program: Command): void {
     .option("--save-replay", "include the replay's transitions in checkpoints (large), so --resume continues exactly", false)
     .option("--out <dir>", "write the learning curve (curve.csv, curve.svg) here")
     .option("--epoch-steps <n>", "steps between evaluations (a progress line and a curve point)", positiveInteger("--epoch-steps"), LEARN_DEFAULTS.epochSteps)
-    .option("--intrinsic <signal>", "add an intrinsic reward from a world model learned online: disagreement, prediction-error or none", oneOf("--intrinsic", ["none", "disagreement", "prediction-error"] as const), "none")
+    .option("--intrinsic <signal>", "add an intrinsic reward from a world model learned online: disagreement, prediction-error, cai (causal action influence on the whole observation) or none", oneOf("--intrinsic", ["none", "disagreement", "prediction-error", "cai"] as const), "none")
     .option("--alpha <a>", "weight of the intrinsic reward, r = R + alpha R_int", nonNegativeNumber("--alpha"), LEARN_DEFAULTS.alpha)
     .option("--alpha-decay <steps>", "steps over which alpha decays linearly to 0 (0: constant)", nonNegativeInteger("--alpha-decay"), 0)
     .option("--learner-worker", "run MPO's update in its own worker thread (environments and updates on two cores; no checkpoints)", false)

@@ -4,8 +4,8 @@
  *
  * It keeps the most recent `capacity` transitions in a ring, trains a probabilistic ensemble on
  * them every `trainEvery` environment steps (`trainSteps` Adam steps; normalizers refitted each
- * time), and scores each incoming batch with the chosen signal (disagreement or prediction error
- * of that ensemble). α decays linearly from `alpha` to 0 over `alphaDecaySteps` (0: constant), so
+ * time), and scores each incoming batch with the chosen signal of that ensemble: disagreement,
+ * prediction error, or the causal action influence on chosen observation entries (clipped to [0, 2]). α decays linearly from `alpha` to 0 over `alphaDecaySteps` (0: constant), so
  * exploration gives way to the task. Synchronous; meant for the learner's thread, never the loop.
  *
  * The model sees the learner's own observation vector (a "state" of `stateDim` entries) rather
@@ -15,12 +15,13 @@ import type { ProbabilisticEnsemble as Ensemble, EnsembleConfig, EnsembleState }
 import { ProbabilisticEnsemble } from "../models/ProbabilisticEnsemble.js";
 import { EnsembleTrainer } from "../models/EnsembleTrainer.js";
 import type { StateLayout } from "../models/types.js";
+import { CausalActionInfluence } from "./CausalActionInfluence.js";
 import { Disagreement } from "./Disagreement.js";
 import { PredictionError } from "./PredictionError.js";
 import type { IntrinsicSignal } from "./types.js";
 
-export type BonusSignal = "disagreement" | "prediction-error";
-export const BONUS_SIGNALS: readonly BonusSignal[] = ["disagreement", "prediction-error"];
+export type BonusSignal = "disagreement" | "prediction-error" | "cai";
+export const BONUS_SIGNALS: readonly BonusSignal[] = ["disagreement", "prediction-error", "cai"];
 
 export interface OnlineBonusOptions {
   readonly signal: BonusSignal;
@@ -38,6 +39,10 @@ export interface OnlineBonusOptions {
   readonly model?: Partial<EnsembleConfig>;
   readonly batchSize?: number;
   readonly seed?: number;
+  /** CAI: the observation entries [start, end) whose action influence is the bonus (default all), and the action bounds (default ±1). */
+  readonly caiEntries?: readonly [number, number];
+  readonly actionLow?: readonly number[];
+  readonly actionHigh?: readonly number[];
 }
 
 export interface BonusStats {
@@ -78,6 +83,9 @@ export class OnlineBonus {
       model: {},
       batchSize: 256,
       seed: 0,
+      caiEntries: [0, options.stateDim],
+      actionLow: new Array<number>(options.actionDim).fill(-1),
+      actionHigh: new Array<number>(options.actionDim).fill(1),
       ...options,
     };
     const o = this.options;
@@ -86,7 +94,12 @@ export class OnlineBonus {
     const layout: StateLayout = { groups: [{ kind: "joint_angle", names: Array.from({ length: o.stateDim }, (_, i) => `obs${i}`), offset: 0, size: o.stateDim }], size: o.stateDim };
     this.model = new ProbabilisticEnsemble(layout, o.actionDim, { hidden: [128, 128, 128], ...o.model }, o.seed);
     this.#trainer = new EnsembleTrainer(this.model, { batchSize: o.batchSize, seed: o.seed });
-    this.#signal = o.signal === "disagreement" ? new Disagreement(this.model, { scale: this.model.targetNorm.std }) : new PredictionError(this.model, { scale: this.model.targetNorm.std });
+    this.#signal =
+      o.signal === "disagreement"
+        ? new Disagreement(this.model, { scale: this.model.targetNorm.std })
+        : o.signal === "prediction-error"
+          ? new PredictionError(this.model, { scale: this.model.targetNorm.std })
+          : new CausalActionInfluence(this.model, { entries: o.caiEntries, actionLow: o.actionLow, actionHigh: o.actionHigh, samples: 32, seed: o.seed });
     this.#s = new Float32Array(o.capacity * o.stateDim);
     this.#a = new Float32Array(o.capacity * o.actionDim);
     this.#n = new Float32Array(o.capacity * o.stateDim);
@@ -146,6 +159,8 @@ export class OnlineBonus {
     let used = 0;
     for (let i = 0; i < rows; i++) {
       if (!finite[i] || !Number.isFinite(this.#out[i])) continue;
+      // CAI's bonus is clipped to [0, 2] as in cid-in-rl (r + 0.2·clip(C, 0, 2) there; α here).
+      if (this.#signal.name === "cai") this.#out[i] = Math.min(2, Math.max(0, this.#out[i]));
       out[i] += alpha * this.#out[i];
       sum += this.#out[i];
       used++;

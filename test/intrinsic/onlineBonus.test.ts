@@ -45,6 +45,17 @@ describe("OnlineBonus", () => {
     bonus.dispose();
   });
 
+  it("gives a CAI bonus clipped to [0, 2] on a system the action drives", function () {
+    this.timeout(60_000);
+    const rng = new Rng(3);
+    const bonus = new OnlineBonus({ signal: "cai", stateDim: 2, actionDim: 1, alpha: 1, warmup: 256, trainSteps: 30, batchSize: 64, model: { members: 2, hidden: [16, 16] } });
+    const b = batch(rng, 256);
+    const out = bonus.apply(b.s, b.a, b.n, b.r, 256, 0);
+    assert.ok(out.every((x) => x >= 1 && x <= 3));
+    assert.ok(bonus.stats(0).lastIntrinsic > 0);
+    bonus.dispose();
+  });
+
   it("schedules α linearly to 0 and skips non-finite transitions", () => {
     const bonus = new OnlineBonus({ signal: "disagreement", stateDim: 2, actionDim: 1, alpha: 0.4, alphaDecaySteps: 1000, warmup: 1, trainSteps: 1, model: { members: 2, hidden: [8] } });
     assert.equal(bonus.alphaAt(0), 0.4);
