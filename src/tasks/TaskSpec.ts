@@ -11,6 +11,7 @@
  * Every task adds `effort`·mean(a²) per step (a = the action, in the command range), and is
  * judged over an episode of `episodeSec` (see Task.ts for the success criteria).
  */
+import { UserError } from "../core/errors.js";
 import type { StateNames } from "../models/StateLayout.js";
 
 export type Vec3 = readonly [number, number, number];
@@ -32,7 +33,7 @@ export type TaskKind = TaskSpec["kind"];
 export const TASK_KINDS: readonly TaskKind[] = ["reach", "pose", "path", "velocity"];
 
 /** A task that does not fit the model or is malformed: one line, names what is known. */
-export class TaskError extends RangeError {
+export class TaskError extends UserError {
   override name = "TaskError";
 }
 
