@@ -76,8 +76,9 @@ describe("tendon hw and tendon board-sim (CLI)", function () {
     assert.equal(none.code, 2);
     assert.match(none.stderr, /give the boards' serial device with --port PATH/);
     const missing = await runCli(["hw", "--port", "/tmp/tendon-no-such-port", "--duration", "1"]);
-    assert.equal(missing.code, 1);
-    assert.match(missing.stderr, /^tendon: cannot open \/tmp\/tendon-no-such-port: /m);
+    // A device that is not there is a usage error, said before anything starts, with what to check.
+    assert.equal(missing.code, 2);
+    assert.match(missing.stderr, /^tendon: no serial device at \/tmp\/tendon-no-such-port: check that the board is plugged in/m);
     const ports = await runCli(["board-sim", "--ports", "2", "--boards", "1"]);
     assert.equal(ports.code, 2);
     assert.match(ports.stderr, /--ports 2 is more than --boards 1/);
