@@ -246,7 +246,7 @@ describe("nodes composed in one process", function () {
   it("rejects node sets that cannot work, before anything starts", async () => {
     const transport = new InProcessTransport({ log: quiet });
     await assert.rejects(startNodes({ nodes: ["sim", "hardware"], transport }), /run one of them/);
-    await assert.rejects(startNodes({ nodes: ["planner" as "sim"], transport }), /unknown node 'planner'/);
+    await assert.rejects(startNodes({ nodes: ["mystery" as "sim"], transport }), /unknown node 'mystery'/);
     const bad = new InProcessTransport({ log: quiet, parameters: new Map([["controller", { kappa: 0 }]]) });
     await assert.rejects(startNodes({ nodes: ["controller"], transport: bad }), /node 'controller': kappa \(0\) must be a finite number > 0/);
   });
