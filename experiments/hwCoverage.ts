@@ -19,13 +19,11 @@ import { spawn, type ChildProcess } from "node:child_process";
 import fs from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
+import { experimentFlags } from "./flags.js";
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 const args = process.argv.slice(2);
-const flag = (name: string, fallback: number): number => {
-  const i = args.indexOf(name);
-  return i >= 0 ? Number(args[i + 1]) : fallback;
-};
+const { num: flag } = experimentFlags(args);
 const seeds = flag("--seeds", 5);
 const durationSec = flag("--duration", 20);
 const rateHz = flag("--rate", 500);

@@ -22,24 +22,12 @@ import { runLearn, type LearnConfig } from "../src/learner/runLearn.js";
 import { linePlotSvg, type PlotSeries } from "../src/learner/logging/LearningCurve.js";
 import { ci95, mean, welchTTest } from "../src/learner/logging/stats.js";
 import type { CurveRow } from "../src/learner/Trainer.js";
+import { experimentFlags } from "./flags.js";
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const root = path.resolve(here, "..");
 const args = process.argv.slice(2);
-const flag = (name: string, def: number): number => {
-  const i = args.indexOf(name);
-  if (i < 0) return def;
-  const v = Number(args[i + 1]);
-  if (!Number.isFinite(v)) {
-    process.stderr.write(`experiment: ${name} needs a number, got '${args[i + 1]}'\n`);
-    process.exit(2);
-  }
-  return v;
-};
-const textFlag = (name: string, def: string): string => {
-  const i = args.indexOf(name);
-  return i >= 0 ? String(args[i + 1]) : def;
-};
+const { num: flag, text: textFlag } = experimentFlags(args);
 
 const METHODS = [
   { mode: "dep-rl", label: "DEP-RL (DEP pre-training + StochSwitch)", color: "#d62728" },

@@ -23,14 +23,12 @@ import { evaluateEnsemble, fitEnsemble, multiStepError, subset, type TransitionS
 import { ENSEMBLE_LOSSES, ProbabilisticEnsemble, type EnsembleLoss } from "../src/models/ProbabilisticEnsemble.js";
 import type { StateLayout } from "../src/models/types.js";
 import { collectDepTransitions } from "./depTransitions.js";
+import { experimentFlags } from "./flags.js";
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const root = path.resolve(here, "..");
 const args = process.argv.slice(2);
-const flag = (name: string, def: number): number => {
-  const i = args.indexOf(name);
-  return i >= 0 ? Number(args[i + 1]) : def;
-};
+const { num: flag } = experimentFlags(args);
 
 const BODIES = [
   { name: "arm2j6m", model: "arm2j6m", spec: "joint_angle:*,joint_velocity:*,muscle_length:*,muscle_force:*,muscle_activation:*,site_position:fingertip" },
