@@ -9,7 +9,7 @@
  * As a planning cost, use the rollout's own per-step disagreement (EnsembleRollout, "members").
  */
 import type { DynamicsModel } from "../models/types.js";
-import { checkBatch, type IntrinsicSignal, type TransitionBatch } from "./types.js";
+import { checkBatch, stateScale, type IntrinsicSignal, type TransitionBatch } from "./types.js";
 
 export class Disagreement implements IntrinsicSignal {
   readonly name = "disagreement" as const;
@@ -20,9 +20,7 @@ export class Disagreement implements IntrinsicSignal {
   constructor(model: DynamicsModel, options: { scale?: ArrayLike<number> } = {}) {
     this.model = model;
     const d = model.layout.size;
-    // A Float64Array is kept by reference (a model's target std, refitted as it learns).
-    this.#scale = options.scale instanceof Float64Array ? options.scale : options.scale ? Float64Array.from(options.scale) : new Float64Array(d).fill(1);
-    if (this.#scale.length !== d) throw new RangeError(`disagreement scale has ${this.#scale.length} entries, the state has ${d}`);
+    this.#scale = stateScale("disagreement", d, options.scale);
   }
 
   compute(batch: TransitionBatch, out: Float64Array): void {

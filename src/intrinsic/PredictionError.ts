@@ -7,7 +7,7 @@
  * the world model's own error, which needs no second network. `scale` as in Disagreement.
  */
 import type { DynamicsModel } from "../models/types.js";
-import { checkBatch, type IntrinsicSignal, type TransitionBatch } from "./types.js";
+import { checkBatch, stateScale, type IntrinsicSignal, type TransitionBatch } from "./types.js";
 
 export class PredictionError implements IntrinsicSignal {
   readonly name = "prediction-error" as const;
@@ -18,9 +18,7 @@ export class PredictionError implements IntrinsicSignal {
   constructor(model: DynamicsModel, options: { scale?: ArrayLike<number> } = {}) {
     this.model = model;
     const d = model.layout.size;
-    // A Float64Array is kept by reference (a model's target std, refitted as it learns).
-    this.#scale = options.scale instanceof Float64Array ? options.scale : options.scale ? Float64Array.from(options.scale) : new Float64Array(d).fill(1);
-    if (this.#scale.length !== d) throw new RangeError(`prediction-error scale has ${this.#scale.length} entries, the state has ${d}`);
+    this.#scale = stateScale("prediction-error", d, options.scale);
   }
 
   compute(batch: TransitionBatch, out: Float64Array): void {

@@ -34,3 +34,13 @@ export function checkBatch(signal: IntrinsicSignal, batch: TransitionBatch, stat
   if (signal.needsNext && (!batch.next || batch.next.length < batch.rows * stateDim)) throw new IntrinsicInputError(`${signal.name} needs the observed next states of the batch`);
   if (out.length < batch.rows) throw new IntrinsicInputError(`${signal.name}: output has room for ${out.length} rows, the batch has ${batch.rows}`);
 }
+
+/**
+ * The per-entry scale a signal divides state differences by: a Float64Array is kept by reference
+ * (a model's target std, refitted as it learns), other array-likes are copied, none means ones.
+ */
+export function stateScale(signal: string, stateSize: number, scale: ArrayLike<number> | undefined): Float64Array {
+  const out = scale instanceof Float64Array ? scale : scale ? Float64Array.from(scale) : new Float64Array(stateSize).fill(1);
+  if (out.length !== stateSize) throw new RangeError(`${signal} scale has ${out.length} entries, the state has ${stateSize}`);
+  return out;
+}
