@@ -1,11 +1,12 @@
 /**
  * `tendon info FILE`: what an MCAP recording holds: topics, types, message counts and rates,
  * duration, and whether the file is complete. A file cut short (the process was killed) is read
- * up to its last complete chunk, and the output says so.
+ * up to its last complete chunk, and the output says so; a chunk that cannot be read is named, and
+ * the counts are of what could be read around it.
  */
 import fs from "node:fs";
 import type { Command } from "commander";
-import { summarizeRecording, type RecordingSummary } from "../observability/readRecording.js";
+import { describeDamagedChunk, summarizeRecording, type RecordingSummary } from "../observability/readRecording.js";
 import { UsageError } from "./errors.js";
 
 export function registerInfoCommand(program: Command): void {
@@ -40,6 +41,17 @@ export function infoJson(s: RecordingSummary): Record<string, unknown> {
     complete: s.complete,
     truncated: !s.complete,
     ...(s.truncation ? { truncation: s.truncation } : {}),
+    damaged: s.damagedChunks.length > 0,
+    damagedChunks: s.damagedChunks.map((c) => ({
+      chunk: c.index + 1,
+      offset: c.offset,
+      length: c.length,
+      startSec: Number(c.startNs - s.startNs) / 1e9,
+      endSec: Number(c.endNs - s.startNs) / 1e9,
+      error: c.error,
+      text: describeDamagedChunk(c, s),
+    })),
+    ...(s.statedMessageCount !== undefined ? { statedMessages: s.statedMessageCount } : {}),
     messages: s.messageCount,
     chunks: s.chunkCount,
     durationSec: durationSec(s),
@@ -53,11 +65,15 @@ export function formatInfo(s: RecordingSummary): string {
   const d = durationSec(s);
   const lines = [
     `tendon info: ${s.path} (${(s.bytes / 1e6).toFixed(2)} MB, profile '${s.profile || "none"}', written by ${s.library || "unknown"})`,
-    s.complete
-      ? `  file           complete (summary, statistics and indexes present)`
-      : `  file           TRUNCATED: ${s.truncation ?? "no summary"}`,
+    s.damagedChunks.length > 0
+      ? `  file           DAMAGED: ${s.damagedChunks.length} of ${s.chunkCount} chunks cannot be read; everything else was read${s.complete ? " (summary and footer present)" : ""}`
+      : s.complete
+        ? `  file           complete (summary, statistics and indexes present)`
+        : `  file           TRUNCATED: ${s.truncation ?? "no summary"}`,
+    ...s.damagedChunks.map((c) => `  damaged        ${describeDamagedChunk(c, s)}`),
+    ...(s.damagedChunks.length > 0 && !s.complete ? [`  file           TRUNCATED: ${s.truncation ?? "no summary"}`] : []),
     `  duration       ${d.toFixed(3)} s${s.messageCount > 0 ? ` (from ${new Date(ns(s.startNs) * 1000).toISOString()})` : ""}`,
-    `  messages       ${s.messageCount} in ${s.chunkCount} chunks`,
+    `  messages       ${s.messageCount} in ${s.chunkCount} chunks${s.statedMessageCount !== undefined ? ` (readable; the statistics say ${s.statedMessageCount})` : ""}`,
     `  topics         ${s.channels.length}`,
   ];
   const width = Math.max(0, ...s.channels.map((c) => c.topic.length));

@@ -22,7 +22,10 @@ export function registerReportCommand(program: Command): void {
       } catch (err) {
         throw new UsageError(`cannot report on '${file}': ${(err as Error).message}`);
       }
-      const note = data.summary.complete ? "" : " (the recording is truncated: reported up to its last complete chunk)";
+      const damaged = data.summary.damagedChunks.length;
+      const note =
+        (data.summary.complete ? "" : " (the recording is truncated: reported up to its last complete chunk)") +
+        (damaged > 0 ? ` (${damaged} of ${data.summary.chunkCount} chunks are damaged and were skipped; the rest is reported)` : "");
       process.stdout.write(`wrote ${out}${note}\n`);
     });
 }

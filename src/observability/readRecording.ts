@@ -1,15 +1,16 @@
 /**
  * Reading MCAP recordings back (`tendon info`, `tendon report`, tests): through the summary when
- * the file is complete (@mcap/core's `McapIndexedReader`), and as a stream when it is not (a
- * process killed mid-run leaves no summary: `McapStreamReader` then reads every complete record
- * up to the first incomplete one). Messages are decoded with the schema each file carries
+ * the file is complete (@mcap/core's `McapIndexedReader`), and record by record when it is not (a
+ * process killed mid-run leaves no summary: every complete record up to the first incomplete one
+ * is read). Every chunk is read either way, so a chunk whose bytes were damaged is found, named
+ * (`damagedChunks`) and skipped, and everything around it is still read. Messages are decoded with the schema each file carries
  * (@foxglove/rosmsg parses it, @foxglove/rosmsg2-serialization's `MessageReader` decodes CDR).
  */
 import fs from "node:fs";
 import zstd from "@foxglove/wasm-zstd";
 import { parse } from "@foxglove/rosmsg";
 import { MessageReader } from "@foxglove/rosmsg2-serialization";
-import { McapIndexedReader, McapStreamReader, type McapTypes } from "@mcap/core";
+import { McapIndexedReader, McapRecordBuilder, McapStreamReader, type McapTypes } from "@mcap/core";
 
 export interface RecordedChannel {
   readonly id: number;
@@ -40,6 +41,13 @@ export interface RecordingSummary {
   readonly endNs: bigint;
   /** Metadata records by name (later records of the same name win). */
   readonly metadata: ReadonlyMap<string, Readonly<Record<string, string>>>;
+  /**
+   * Chunks that cannot be read; their messages are not counted in `messageCount` and the channels'
+   * counts, which then are what could be read. Empty for a healthy file.
+   */
+  readonly damagedChunks: readonly DamagedChunk[];
+  /** For a file with damaged chunks and statistics: how many messages the statistics say the file holds. */
+  readonly statedMessageCount?: number;
 }
 
 export interface DecodedMessage {
@@ -75,29 +83,161 @@ class FileReadable {
   }
 }
 
-/** Calls `visit` with every record a stream reader can read; returns whether the file was complete, and why not. */
-function streamRecords(path: string, visit: (r: McapTypes.TypedMcapRecord) => void): { complete: boolean; truncation?: string } {
-  const reader = new McapStreamReader({ decompressHandlers, includeChunks: true });
-  const fd = fs.openSync(path, "r");
-  const piece = new Uint8Array(1024 * 1024);
-  try {
-    for (;;) {
-      const n = fs.readSync(fd, piece, 0, piece.length, null);
-      if (n === 0) break;
-      reader.append(piece.slice(0, n));
-      for (let r; (r = reader.nextRecord()); ) visit(r);
+/** A chunk that cannot be read (bad CRC, bad compression, malformed records); the records around it still are. */
+export interface DamagedChunk {
+  /** Its place among the file's chunks, from 0. */
+  readonly index: number;
+  /** Byte offset of the chunk record in the file, and its length. */
+  readonly offset: number;
+  readonly length: number;
+  /** Log time of its first and last message as its header states them (ns; may be wrong if the header is hit). */
+  readonly startNs: bigint;
+  readonly endNs: bigint;
+  /** Why it could not be read. */
+  readonly error: string;
+}
+
+/** One line about a damaged chunk, for a person: which chunk, where, what time it covered, why. */
+export function describeDamagedChunk(c: DamagedChunk, summary: Pick<RecordingSummary, "startNs" | "chunkCount">): string {
+  const sec = (t: bigint): string => (Number(t - summary.startNs) / 1e9).toFixed(3);
+  const span = c.endNs >= c.startNs && c.startNs >= summary.startNs ? `, messages from ${sec(c.startNs)} s to ${sec(c.endNs)} s` : "";
+  return `chunk ${c.index + 1} of ${summary.chunkCount} (bytes ${c.offset}–${c.offset + c.length}${span}) cannot be read: ${c.error}`;
+}
+
+interface ScanResult {
+  complete: boolean;
+  truncation?: string;
+  chunks: number;
+  damaged: DamagedChunk[];
+}
+
+const MAGIC_BYTES = 8;
+const RECORD_HEADER_BYTES = 9; // opcode u8, length u64
+const OP_FOOTER = 0x02;
+const OP_CHUNK = 0x06;
+
+function readAt(fd: number, offset: number, length: number): Uint8Array {
+  const out = new Uint8Array(length);
+  let done = 0;
+  while (done < length) {
+    const n = fs.readSync(fd, out, done, length - done, offset + done);
+    if (n === 0) break;
+    done += n;
+  }
+  return done === length ? out : out.subarray(0, done);
+}
+
+/**
+ * The schemas and channels read so far, as record bytes: each top-level record is parsed by a
+ * fresh stream reader (one that threw cannot be used again), which must know them first.
+ */
+class KnownRecords {
+  readonly #builder = new McapRecordBuilder();
+  readonly #schemas = new Set<number>();
+  readonly #channels = new Set<number>();
+  count = 0;
+  get bytes(): Uint8Array {
+    return this.#builder.buffer;
+  }
+  note(r: McapTypes.TypedMcapRecord): void {
+    if (r.type === "Schema" && !this.#schemas.has(r.id)) {
+      this.#schemas.add(r.id);
+      this.#builder.writeSchema(r);
+      this.count++;
+    } else if (r.type === "Channel" && !this.#channels.has(r.id)) {
+      this.#channels.add(r.id);
+      this.#builder.writeChannel(r);
+      this.count++;
     }
-  } catch (err) {
-    return { complete: false, truncation: `the file is damaged after its last readable record (${(err as Error).message})` };
+  }
+}
+
+/** The records a stream reader finds in the bytes of one top-level record (a chunk yields the records inside it). */
+function parseTopLevel(known: KnownRecords, bytes: Uint8Array): McapTypes.TypedMcapRecord[] {
+  const reader = new McapStreamReader({ decompressHandlers, noMagicPrefix: true });
+  reader.append(known.bytes);
+  reader.append(bytes);
+  const out: McapTypes.TypedMcapRecord[] = [];
+  for (let r; (r = reader.nextRecord()); ) out.push(r);
+  if (reader.bytesRemaining() > 0) throw new Error(`${reader.bytesRemaining()} bytes of the record could not be parsed`);
+  return out.slice(known.count);
+}
+
+/**
+ * Walks the file record by record and calls `visit` with every record it can read (the records
+ * inside chunks included). A chunk that cannot be read is listed in `damaged` and skipped: the
+ * walk goes on at the next record, since the chunk's length in its record header says where that
+ * is. Any other unreadable record, or a record running past the end of the file, ends the walk
+ * (the file is then not complete, and `truncation` says why).
+ */
+function scanRecords(path: string, visit: (r: McapTypes.TypedMcapRecord) => void): ScanResult {
+  const fd = fs.openSync(path, "r");
+  const damaged: DamagedChunk[] = [];
+  const known = new KnownRecords();
+  let chunks = 0;
+  try {
+    const size = fs.fstatSync(fd).size;
+    const magic = readAt(fd, 0, MAGIC_BYTES);
+    if (magic.length < MAGIC_BYTES || new TextDecoder().decode(magic.subarray(1, 5)) !== "MCAP") throw new Error(`'${path}' is not an MCAP file (no MCAP header)`);
+    let offset = MAGIC_BYTES;
+    for (;;) {
+      if (offset === size) {
+        return { complete: false, chunks, damaged, truncation: "the file was cut short: no summary or footer (the writer did not finish, e.g. the process was killed); everything before that was read" };
+      }
+      const head = readAt(fd, offset, RECORD_HEADER_BYTES);
+      const view = new DataView(head.buffer, head.byteOffset, head.byteLength);
+      const length = head.length === RECORD_HEADER_BYTES ? view.getBigUint64(1, true) : -1n;
+      if (length < 0n || BigInt(offset + RECORD_HEADER_BYTES) + length > BigInt(size)) {
+        return {
+          complete: false,
+          chunks,
+          damaged,
+          truncation: `the file was cut short: no summary or footer, and its last ${size - offset} bytes are an incomplete record (the writer did not finish, e.g. the process was killed); everything before that was read`,
+        };
+      }
+      const opcode = head[0];
+      if (opcode === OP_FOOTER) return { complete: true, chunks, damaged };
+      const total = RECORD_HEADER_BYTES + Number(length);
+      const bytes = readAt(fd, offset, total);
+      if (opcode === OP_CHUNK) {
+        const index = chunks++;
+        let records: McapTypes.TypedMcapRecord[];
+        try {
+          records = parseTopLevel(known, bytes);
+        } catch (err) {
+          const times = total >= RECORD_HEADER_BYTES + 16 ? new DataView(bytes.buffer, bytes.byteOffset + RECORD_HEADER_BYTES, 16) : undefined;
+          damaged.push({
+            index,
+            offset,
+            length: total,
+            startNs: times?.getBigUint64(0, true) ?? 0n,
+            endNs: times?.getBigUint64(8, true) ?? 0n,
+            error: (err as Error).message,
+          });
+          offset += total;
+          continue;
+        }
+        for (const r of records) {
+          known.note(r);
+          visit(r);
+        }
+      } else {
+        let records: McapTypes.TypedMcapRecord[];
+        try {
+          records = parseTopLevel(known, bytes);
+        } catch (err) {
+          return { complete: false, chunks, damaged, truncation: `the file is damaged after its last readable record, at byte ${offset} (${(err as Error).message})` };
+        }
+        for (const r of records) {
+          known.note(r);
+          visit(r);
+        }
+      }
+      offset += total;
+    }
   } finally {
     fs.closeSync(fd);
   }
-  if (reader.done()) return { complete: true };
-  const left = reader.bytesRemaining();
-  return {
-    complete: false,
-    truncation: `the file was cut short: no summary or footer${left > 0 ? `, and its last ${left} bytes are an incomplete record` : ""} (the writer did not finish, e.g. the process was killed); everything before that was read`,
-  };
 }
 
 async function openIndexed(path: string): Promise<{ reader: McapIndexedReader; close: () => void } | undefined> {
@@ -125,18 +265,31 @@ export async function summarizeRecording(path: string): Promise<RecordingSummary
   if (indexed) {
     const { reader, close } = indexed;
     try {
+      // The summary is not enough: a chunk whose bytes were hit is only found by reading it.
+      const read = new Map<number, number>();
+      let readMessages = 0;
+      const scan = scanRecords(path, (r) => {
+        if (r.type !== "Message") return;
+        readMessages++;
+        read.set(r.channelId, (read.get(r.channelId) ?? 0) + 1);
+      });
+      const damaged = scan.damaged.length > 0;
       const counts = reader.statistics?.channelMessageCounts;
-      const channels = [...reader.channelsById.values()].map((c) => channelInfo(c, reader.schemasById.get(c.schemaId), Number(counts?.get(c.id) ?? 0n)));
+      const count = (id: number): number => (damaged ? (read.get(id) ?? 0) : Number(counts?.get(id) ?? 0n));
+      const channels = [...reader.channelsById.values()].map((c) => channelInfo(c, reader.schemasById.get(c.schemaId), count(c.id)));
       const metadata: McapTypes.Metadata[] = [];
       for await (const m of reader.readMetadata()) metadata.push(m);
+      const stated = Number(reader.statistics?.messageCount ?? 0n);
       return {
+        damagedChunks: scan.damaged,
+        ...(damaged ? { statedMessageCount: stated } : {}),
         path,
         bytes,
         profile: reader.header.profile,
         library: reader.header.library,
         complete: true,
         channels,
-        messageCount: Number(reader.statistics?.messageCount ?? 0n),
+        messageCount: damaged ? readMessages : stated,
         chunkCount: reader.chunkIndexes.length,
         startNs: reader.statistics?.messageStartTime ?? 0n,
         endNs: reader.statistics?.messageEndTime ?? 0n,
@@ -152,10 +305,9 @@ export async function summarizeRecording(path: string): Promise<RecordingSummary
   const counts = new Map<number, number>();
   const metadata: McapTypes.Metadata[] = [];
   let messages = 0;
-  let chunks = 0;
   let start = -1n;
   let end = 0n;
-  const result = streamRecords(path, (r) => {
+  const result = scanRecords(path, (r) => {
     switch (r.type) {
       case "Header":
         header = r;
@@ -172,9 +324,6 @@ export async function summarizeRecording(path: string): Promise<RecordingSummary
         if (start < 0n || r.logTime < start) start = r.logTime;
         if (r.logTime > end) end = r.logTime;
         break;
-      case "Chunk":
-        chunks++;
-        break;
       case "Metadata":
         metadata.push(r);
         break;
@@ -190,10 +339,11 @@ export async function summarizeRecording(path: string): Promise<RecordingSummary
     truncation: result.truncation,
     channels: [...channels.values()].map((c) => channelInfo(c, schemas.get(c.schemaId), counts.get(c.id) ?? 0)),
     messageCount: messages,
-    chunkCount: chunks,
+    chunkCount: result.chunks,
     startNs: start < 0n ? 0n : start,
     endNs: end,
     metadata: metadataOf(metadata),
+    damagedChunks: result.damaged,
   };
 }
 
@@ -220,13 +370,15 @@ class Decoders {
 /**
  * Every message of the recording (of `topics`, if given), decoded, in log-time order for a
  * complete file and in file order for a truncated one. Messages of channels that are not
- * ros2msg/cdr are skipped.
+ * ros2msg/cdr are skipped. `recordByRecord` reads the file in file order without its index,
+ * skipping damaged chunks (see `RecordingSummary.damagedChunks`); through the index a damaged
+ * chunk throws when it is reached.
  */
-export async function* readMessages(path: string, options: { topics?: readonly string[] } = {}): AsyncGenerator<DecodedMessage> {
+export async function* readMessages(path: string, options: { topics?: readonly string[]; recordByRecord?: boolean } = {}): AsyncGenerator<DecodedMessage> {
   await zstd.isLoaded;
   const wanted = options.topics ? new Set(options.topics) : undefined;
   const decoders = new Decoders();
-  const indexed = await openIndexed(path);
+  const indexed = options.recordByRecord ? undefined : await openIndexed(path);
   if (indexed) {
     const { reader, close } = indexed;
     try {
@@ -243,7 +395,7 @@ export async function* readMessages(path: string, options: { topics?: readonly s
   const schemas = new Map<number, McapTypes.Schema>();
   const channels = new Map<number, McapTypes.Channel>();
   const out: DecodedMessage[] = [];
-  streamRecords(path, (r) => {
+  scanRecords(path, (r) => {
     if (r.type === "Schema") schemas.set(r.id, r);
     else if (r.type === "Channel") channels.set(r.id, r);
     else if (r.type === "Message") {

@@ -13,7 +13,7 @@ import fs from "node:fs";
 import { TOPICS } from "../transport/topics.js";
 import type { DiagnosticArrayMsg, Float64MultiArrayMsg, JointStateMsg } from "../transport/messages.js";
 import { uplotFiles } from "./dashboard/DashboardRoutes.js";
-import { readMessages, summarizeRecording, type RecordingSummary } from "./readRecording.js";
+import { describeDamagedChunk, readMessages, summarizeRecording, type RecordingSummary } from "./readRecording.js";
 
 /** At most this many points per plotted series (longer runs are thinned evenly). */
 const MAX_POINTS = 8000;
@@ -79,7 +79,7 @@ export async function collectReport(file: string): Promise<ReportData> {
   const allMatrices: { t: number; n: number; data: number[] }[] = [];
   const diagnostics: { t: number; values: Record<string, string> }[] = [];
   const topics = [TOPICS.muscleStates, TOPICS.jointStates, TOPICS.muscleCommands, TOPICS.depMatrix, TOPICS.diagnostics];
-  for await (const m of readMessages(file, { topics })) {
+  for await (const m of readMessages(file, { topics, recordByRecord: summary.damagedChunks.length > 0 })) {
     const t = sec(m.logTimeNs);
     if (m.topic === TOPICS.muscleStates) {
       const js = m.message as JointStateMsg;
@@ -218,6 +218,7 @@ canvas.m{width:160px;height:160px;image-rendering:pixelated;border:1px solid #cc
 <h1>tendon report: ${esc(d.title)}</h1>
 <p>${what}. Recorded ${s.messageCount > 0 ? new Date(Number(s.startNs) / 1e6).toISOString() : "–"}; ${s.messageCount} messages, ${(s.bytes / 1e6).toFixed(2)} MB.</p>
 ${s.complete ? "" : `<p class="warn"><b>Truncated recording.</b> ${esc(s.truncation ?? "")}</p>`}
+${s.damagedChunks.length === 0 ? "" : `<p class="warn" id="damaged"><b>Damaged recording.</b> ${s.damagedChunks.length} of ${s.chunkCount} chunks cannot be read; everything else is shown.<br>${s.damagedChunks.map((c) => esc(describeDamagedChunk(c, s))).join("<br>")}</p>`}
 <section><h2>Muscle commands (activations)</h2><div class="grid"><div id="plot-commands" class="plot"></div><div>${muscleTable(d)}</div></div></section>
 <section><h2>Muscle lengths and forces</h2><div class="grid"><div id="plot-lengths" class="plot"></div><div id="plot-forces" class="plot"></div></div></section>
 <section><h2>Joints</h2><div class="grid"><div id="plot-angles" class="plot"></div><div id="plot-trajectory" class="plot"></div></div></section>
