@@ -1,25 +1,43 @@
 /**
- * The learner node, in its first, minimal form: it records what the controller saw and sent
- * (/transitions) as transitions (state, command, next state) in a bounded replay buffer, and
- * publishes nothing. It advertises /policy, where policy updates will go once a learner exists
- * that produces a policy; until then no message is ever published there, and its diagnostics say
- * so. It does not train anything.
+ * The learner node: the learner end of the actor-learner loop over ROS 2. It takes two kinds of
+ * /transitions message:
  *
- * A /transitions message is one tick: per muscle (rows) length, velocity, force and the command
- * sent (columns). Consecutive messages make a transition; a change in the number of muscles starts
- * the buffer afresh.
+ * - transition rows (src/learner/split/rosMessages.ts: the same rows as in-process, messages.ts,
+ *   each with its stream): these go to MPO's learner in a worker thread (WorkerLearner), which
+ *   trains on them; every policy it publishes goes out on /policy as a versioned snapshot
+ *   (latched), for the actors' PolicyControllers. Several actors (streams 0 .. streams − 1) may
+ *   feed one learner; rows of a stream beyond `streams` count as the last stream.
+ * - the controller's per-tick matrix: per muscle (rows) length, velocity, force and the command
+ *   sent (columns). These are recorded as transitions (state, command, next state) in a bounded
+ *   replay buffer; consecutive messages make a transition, and a change in the number of muscles
+ *   starts the buffer afresh. They are not trained on (they carry no observation or reward).
+ *
+ * The worker learner starts on the first rows message (its sizes come from the message); a
+ * learner that crashes or stalls is a diagnostics status, and the node goes on recording.
  */
 import { Subscription } from "rxjs";
-import { DIAGNOSTIC_OK, type Float64MultiArrayMsg } from "../transport/messages.js";
+import { DIAGNOSTIC_OK, DIAGNOSTIC_WARN, type Float64MultiArrayMsg } from "../transport/messages.js";
 import { param, type NodeParameters } from "../transport/parameters.js";
 import { QOS_CONTROL, QOS_DEFAULT, QOS_LATCHED, type PeriodicTimer, type TransportNode } from "../transport/Transport.js";
 import { diagnosticArray, epochSec, keyValues } from "../transport/diagnostics.js";
 import type { TendonNode } from "./TendonNode.js";
+import { LEARN_DEFAULTS } from "../learner/runLearn.js";
+import type { PolicySnapshot } from "../learner/inference/MlpPolicy.js";
+import { WorkerLearner, type LearnerStatus } from "../learner/split/WorkerLearner.js";
+import { policyMessage, readTransitionRows } from "../learner/split/rosMessages.js";
 import { TOPICS, TRANSITION_FIELDS } from "../transport/topics.js";
 
 export function learnerParameterSpecs() {
   return {
     replay_capacity: param.integer("replay_capacity", { default: 50000, min: 2, max: 10_000_000, readOnly: true, description: "ticks kept in the replay buffer (oldest dropped first)" }),
+    streams: param.integer("streams", { default: 1, min: 1, max: 1024, readOnly: true, description: "actors (transition streams) feeding this learner; the learner stores one transition of every stream at a time" }),
+    hidden_sizes: param.string("hidden_sizes", { default: LEARN_DEFAULTS.hiddenSizes.join(","), readOnly: true, description: "actor and critic hidden layer sizes, comma-separated" }),
+    batch_size: param.integer("batch_size", { default: LEARN_DEFAULTS.batchSize, min: 1, max: 100_000, readOnly: true, description: "MPO batch size" }),
+    batch_iterations: param.integer("batch_iterations", { default: LEARN_DEFAULTS.batchIterations, min: 1, max: 10_000, readOnly: true, description: "MPO updates per round" }),
+    steps_before_batches: param.integer("steps_before_batches", { default: LEARN_DEFAULTS.stepsBeforeBatches, min: 1, max: 100_000_000, readOnly: true, description: "transitions stored before the first update round" }),
+    steps_between_batches: param.integer("steps_between_batches", { default: LEARN_DEFAULTS.stepsBetweenBatches, min: 1, max: 100_000_000, readOnly: true, description: "transitions between update rounds" }),
+    publish_every_rounds: param.integer("publish_every_rounds", { default: 1, min: 1, max: 1_000_000, readOnly: true, description: "publish /policy after every this many update rounds" }),
+    learner_seed: param.integer("learner_seed", { default: 0, min: 0, max: 2 ** 31 - 1, readOnly: true, description: "the learner's seed" }),
     diagnostics_period_sec: param.double("diagnostics_period_sec", { default: 1, min: 0, exclusiveMin: true, readOnly: true, description: "period of /diagnostics (s)" }),
   };
 }
@@ -81,6 +99,12 @@ export class LearnerNode implements TendonNode {
   #rejected = 0;
   #timer: PeriodicTimer | undefined;
   #stopped = false;
+  #learner: WorkerLearner | undefined;
+  #learnerSizes = "";
+  #learnerDetail = "";
+  #rowsReceived = 0;
+  #policyUpdates = 0;
+  #policyPub: { publish(msg: Float64MultiArrayMsg): void } | undefined;
 
   constructor(options: LearnerNodeOptions) {
     this.#node = options.node;
@@ -98,8 +122,21 @@ export class LearnerNode implements TendonNode {
     return this.#ticks;
   }
 
-  /** Policy updates published: none, until a learner that produces a policy exists. */
-  readonly policyUpdates = 0;
+  /** Policies published on /policy (the learner's initial policy included). */
+  get policyUpdates(): number {
+    return this.#policyUpdates;
+  }
+
+  /** Transition rows received (for the learner). */
+  get rowsReceived(): number {
+    return this.#rowsReceived;
+  }
+
+  /** The worker learner's status and progress (undefined before the first rows message). */
+  get learner(): { status: LearnerStatus; steps: number; updates: number; policies: number } | undefined {
+    const l = this.#learner;
+    return l && { status: l.status, ...l.progress };
+  }
 
   /** Transition `i` (0 = oldest kept), copied. */
   transition(i: number): Transition {
@@ -130,8 +167,7 @@ export class LearnerNode implements TendonNode {
     if (this.#stopped) return;
     const node = this.#node;
     const capacity = this.#params.values.replay_capacity;
-    // Advertised for the learner to come; nothing is published on it yet.
-    node.createPublisher("std_msgs/msg/Float64MultiArray", TOPICS.policy, QOS_LATCHED);
+    this.#policyPub = node.createPublisher("std_msgs/msg/Float64MultiArray", TOPICS.policy, QOS_LATCHED);
     const diagPub = node.createPublisher("diagnostic_msgs/msg/DiagnosticArray", TOPICS.diagnostics, QOS_DEFAULT);
     this.#subs.add(
       node.subscribe("std_msgs/msg/Float64MultiArray", TOPICS.transitions, QOS_CONTROL).subscribe((msg) => this.#record(msg, capacity)),
@@ -140,11 +176,20 @@ export class LearnerNode implements TendonNode {
       diagPub.publish(
         diagnosticArray(epochSec(), [
           {
-            level: DIAGNOSTIC_OK,
+            level: this.#learner && this.#learner.status !== "running" && this.#learner.status !== "starting" ? DIAGNOSTIC_WARN : DIAGNOSTIC_OK,
             name: `${this.name}: replay`,
-            message: "recording transitions; no policy yet (nothing is published on /policy)",
+            message: this.#learner ? `learner ${this.#learner.status}${this.#learnerDetail ? `: ${this.#learnerDetail}` : ""}` : "recording transitions; no transition rows yet (no learner running)",
             hardware_id: "",
-            values: keyValues({ ticks_received: this.#ticks, transitions: this.transitions, capacity, messages_rejected: this.#rejected, policy_updates: 0 }),
+            values: keyValues({
+              ticks_received: this.#ticks,
+              transitions: this.transitions,
+              capacity,
+              messages_rejected: this.#rejected,
+              rows_received: this.#rowsReceived,
+              learner_steps: this.#learner?.progress.steps ?? 0,
+              learner_updates: this.#learner?.progress.updates ?? 0,
+              policy_updates: this.#policyUpdates,
+            }),
           },
         ]),
       ),
@@ -152,6 +197,8 @@ export class LearnerNode implements TendonNode {
   }
 
   #record(msg: Float64MultiArrayMsg, capacity: number): void {
+    const rows = readTransitionRows(msg);
+    if (rows) return this.#train(rows);
     const dim = msg.layout.dim;
     const k = TRANSITION_FIELDS.length;
     if (dim.length !== 2 || dim[1].size !== k || dim[0].size * k !== msg.data.length) {
@@ -167,11 +214,64 @@ export class LearnerNode implements TendonNode {
     this.#ticks++;
   }
 
+  #train(rows: { count: number; observationSize: number; actionSize: number; data: Float64Array }): void {
+    if (this.#stopped || rows.count === 0) return;
+    const sizes = `${rows.observationSize}x${rows.actionSize}`;
+    if (!this.#learner) {
+      const v = this.#params.values;
+      const hiddenSizes = v.hidden_sizes.split(",").map((h) => Number(h.trim()));
+      if (!hiddenSizes.every((h) => Number.isInteger(h) && h > 0)) {
+        if (this.#rejected++ === 0) this.#node.log("error", `hidden_sizes '${v.hidden_sizes}' is not a list of positive integers: not training`);
+        return;
+      }
+      this.#learnerSizes = sizes;
+      this.#learner = new WorkerLearner({
+        config: {
+          observationSize: rows.observationSize,
+          actionSize: rows.actionSize,
+          backend: "auto",
+          streams: v.streams,
+          publishEveryRounds: v.publish_every_rounds,
+          learn: {
+            ...LEARN_DEFAULTS,
+            envs: v.streams,
+            seed: v.learner_seed,
+            hiddenSizes,
+            batchSize: v.batch_size,
+            batchIterations: v.batch_iterations,
+            stepsBeforeBatches: v.steps_before_batches,
+            stepsBetweenBatches: v.steps_between_batches,
+            replaySize: Math.max(v.replay_capacity, v.batch_size),
+          },
+        },
+        onPolicy: (s) => this.#publishPolicy(s),
+        onStatus: (status, detail) => {
+          this.#learnerDetail = detail;
+          this.#node.log(status === "crashed" || status === "stalled" ? "error" : "info", `learner ${status}${detail ? `: ${detail}` : ""}`);
+        },
+      });
+      this.#node.log("info", `learner started: ${rows.observationSize} observations, ${rows.actionSize} actions, ${v.streams} stream(s)`);
+    } else if (sizes !== this.#learnerSizes) {
+      if (this.#rejected++ === 0) this.#node.log("warn", `ignoring transition rows of ${sizes} (observations x actions): the learner runs on ${this.#learnerSizes}`);
+      return;
+    }
+    this.#rowsReceived += rows.count;
+    this.#learner.push(rows.count, rows.data);
+  }
+
+  #publishPolicy(snapshot: PolicySnapshot): void {
+    if (this.#stopped) return;
+    // The learner's steps when it published go with the weights (the worker reports them beside the snapshot).
+    this.#policyPub?.publish(policyMessage({ ...snapshot, steps: snapshot.steps ?? this.#learner?.progress.steps }));
+    this.#policyUpdates++;
+  }
+
   async stop(): Promise<void> {
     if (this.#stopped) return;
     this.#stopped = true;
     this.#timer?.cancel();
     this.#subs.unsubscribe();
+    await this.#learner?.stop();
     this.#node.destroy();
   }
 }
