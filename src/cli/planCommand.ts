@@ -8,12 +8,14 @@
  *   tendon plan --task pose --joints shoulder=0.5,elbow=1.2
  *   tendon plan --task task.yaml                     a task file (YAML or JSON TaskSpec)
  *   tendon plan --task reach --model-from play-out/model.json
+ *   tendon plan --task reach --record plan.mcap   every topic, and /planner/* (cost, disagreement, planned trajectory)
  */
 import fs from "node:fs";
 import { Option, type Command } from "commander";
 import YAML from "yaml";
 import { DEFAULT_MODEL } from "../../sim/modelSource.js";
 import { UsageError } from "./errors.js";
+import { addObserveOptions, formatRecording, observersFromFlags, type ObserveFlags } from "./observeFlags.js";
 import { nonNegativeInteger, oneOf, positiveInteger, positiveNumber } from "./parse.js";
 import { TASK_KINDS, type TaskKind, type Vec3 } from "../tasks/TaskSpec.js";
 import type { PlanningEpisode, PlanningRunResult, TaskInput } from "../planning/runPlanning.js";
@@ -32,7 +34,7 @@ export interface PlannerFlags {
   modelTimestep?: number;
 }
 
-interface PlanFlags extends PlannerFlags {
+interface PlanFlags extends PlannerFlags, ObserveFlags {
   task: string;
   site?: string;
   target?: string;
@@ -97,6 +99,7 @@ export function registerPlanCommand(program: Command): void {
     .addOption(new Option("--backend <name>", "where plans run: inline (in the tick; lockstep only), between-ticks, worker").argParser(oneOf("--backend", PLAN_BACKENDS)))
     .option("--json", "end stdout with one line of JSON summary", false)
     .option("--no-progress", "no line per episode");
+  addObserveOptions(cmd);
   addPlannerOptions(cmd, { population: 64 }).action(async (flags: PlanFlags) => {
     await planAction(flags);
   });
@@ -147,22 +150,32 @@ async function planAction(f: PlanFlags): Promise<void> {
   const { runPlanning } = await import("../planning/runPlanning.js");
   const { ICEM_DEFAULTS } = await import("../planning/IcemPlanner.js");
   const planner = plannerOptionsFromFlags(f, { beta: ICEM_DEFAULTS.beta });
-  const r: PlanningRunResult = await runPlanning({
-    model: f.model,
-    task,
-    episodes: f.episodes,
-    seed: f.seed,
-    rateHz: f.rate,
-    planner,
-    stepSec: f.step,
-    modelTimestepSec: f.modelTimestep,
-    modelFrom: f.modelFrom,
-    realtime: f.realtime,
-    backend: f.backend,
-    onEpisode: f.progress ? (e) => process.stderr.write(`${episodeLine(e)}\n`) : undefined,
-  });
+  // --record, --foxglove: the loop's topics of every episode, one after the other, and /planner/*.
+  const observers = await observersFromFlags(f, { command: "sim" });
+  let r: PlanningRunResult | undefined;
+  let recording: Awaited<ReturnType<NonNullable<typeof observers>["close"]>>;
+  try {
+    r = await runPlanning({
+      model: f.model,
+      task,
+      episodes: f.episodes,
+      seed: f.seed,
+      rateHz: f.rate,
+      planner,
+      stepSec: f.step,
+      modelTimestepSec: f.modelTimestep,
+      modelFrom: f.modelFrom,
+      realtime: f.realtime,
+      backend: f.backend,
+      onEpisode: f.progress ? (e) => process.stderr.write(`${episodeLine(e)}\n`) : undefined,
+      observe: observers ? (e) => observers.hooks("dep", { planner: e.trajectory, timeOffsetSec: e.offsetSec }) : undefined,
+    });
+  } finally {
+    recording = await observers?.close(r ? { body: r.body, plannedOn: r.plannedOn, backend: r.backend, successRate: r.successRate } : undefined);
+  }
   const ok = r.episodes.filter((e) => e.result.success).length;
   process.stdout.write(`${r.body}: ${ok}/${r.episodes.length} episodes solved (${(r.successRate * 100).toFixed(0)} %), planned on ${r.plannedOn} with ${f.planner} (${r.backend}), ${r.wallSec.toFixed(1)} s\n`);
+  if (recording) process.stdout.write(formatRecording(recording));
   if (f.json) {
     process.stdout.write(
       `${JSON.stringify({
@@ -173,6 +186,7 @@ async function planAction(f: PlanFlags): Promise<void> {
         successRate: r.successRate,
         wallSec: r.wallSec,
         episodes: r.episodes.map((e) => ({ task: e.task, ...e.result, planner: e.planner, loop: e.loop.stats })),
+        ...(recording ? { recording } : {}),
       })}\n`,
     );
   }

@@ -2,7 +2,8 @@
  * The recorder of a run that drives its control loop directly (`tendon sim`, `tendon hw`), built
  * so that recording costs the loop as little as possible: on the loop's thread, each tick only
  * copies its numbers (sensor frame, command, the controller's own command; DEP's matrix every
- * `matrixPeriodSec`, the loop's statistics every `diagnosticsPeriodSec`) into a shared ring
+ * `matrixPeriodSec`, the loop's statistics every `diagnosticsPeriodSec`, a planner's newly
+ * adopted plan, copied into a preallocated buffer by `setPlan`) into a shared ring
  * (`TickRing`). The recorder's worker thread reads the ring, turns each tick into the ROS 2
  * profile's messages (`LoopTopics`), encodes, compresses and writes them (`McapRecorder`).
  *
@@ -35,10 +36,14 @@ export const STATS_FIELDS = [
 export const FLAG_OWN = 1;
 export const FLAG_MATRIX = 2;
 export const FLAG_STATS = 4;
+export const FLAG_PLAN = 8;
 
-/** Record layout: [length, tSec, flags, joint pos (j), joint vel (j), length (n), velocity (n), force (n), command (n), own (n), matrix (n*n)?, stats?]. */
-export function recordLength(n: number, j: number, flags: number): number {
-  return 3 + 2 * j + 5 * n + (flags & FLAG_MATRIX ? n * n : 0) + (flags & FLAG_STATS ? STATS_FIELDS.length : 0);
+/**
+ * Record layout: [length, tSec, flags, joint pos (j), joint vel (j), length (n), velocity (n), force (n), command (n), own (n), matrix (n*n)?, stats?,
+ * plan ([cost, disagreement, trajectory (planSize - 2)])?].
+ */
+export function recordLength(n: number, j: number, flags: number, planSize = 0): number {
+  return 3 + 2 * j + 5 * n + (flags & FLAG_MATRIX ? n * n : 0) + (flags & FLAG_STATS ? STATS_FIELDS.length : 0) + (flags & FLAG_PLAN ? planSize : 0);
 }
 
 export interface LoopRecorderFileOptions {
@@ -62,6 +67,10 @@ export interface LoopRecorderLoop {
   readonly matrixPeriodSec?: number;
   readonly diagnosticsPeriodSec?: number;
   readonly diagnosticsExtra?: Readonly<Record<string, string | number | boolean>>;
+  /** A planner's topics (/planner/*): the horizon and the planned quantities' names. */
+  readonly planner?: { readonly horizon: number; readonly columns: readonly string[] };
+  /** Added to every tick's loop time (runs of several episodes, one after the other). */
+  readonly timeOffsetSec?: number;
 }
 
 const EPS_SEC = 1e-9;
@@ -75,6 +84,9 @@ export class LoopRecorder {
   #n = 0;
   #j = 0;
   #ownValid = false;
+  /** [cost, disagreement, trajectory]: the newest adopted plan, until the next tick copies it. */
+  #plan = new Float64Array(0);
+  #planPending = false;
   #lastMatrixSec = -Infinity;
   #lastStatsSec = -Infinity;
   #closing: Promise<RecorderStats> | undefined;
@@ -123,6 +135,8 @@ export class LoopRecorder {
     this.#n = o.spec.muscles.length;
     this.#j = o.spec.joints.length;
     this.#own = new Float64Array(this.#n);
+    this.#plan = new Float64Array(o.planner ? 2 + o.planner.horizon * o.planner.columns.length : 0);
+    this.#planPending = false;
     this.#worker.postMessage({
       type: "configure",
       setup: {
@@ -133,6 +147,8 @@ export class LoopRecorder {
         matrix: o.matrix !== undefined,
         stats: o.stats !== undefined,
         diagnosticsExtra: o.diagnosticsExtra ?? {},
+        planner: o.planner ? { horizon: o.planner.horizon, columns: [...o.planner.columns] } : undefined,
+        timeOffsetSec: o.timeOffsetSec ?? 0,
       },
     } satisfies WorkerRequest);
   }
@@ -147,6 +163,18 @@ export class LoopRecorder {
     });
   }
 
+  /**
+   * Keeps an adopted plan (cost, disagreement, trajectory [horizon x columns], copied) for the
+   * next tick's record. Without `planner` in `configure`, nothing.
+   */
+  setPlan(cost: number, disagreement: number, trajectory: ArrayLike<number>): void {
+    if (this.#plan.length === 0) return;
+    this.#plan[0] = cost;
+    this.#plan[1] = disagreement;
+    this.#plan.set(trajectory, 2);
+    this.#planPending = true;
+  }
+
   /** Copies one completed cycle into the ring (call from the loop's `cycles$`). */
   onCycle(c: Cycle): void {
     const o = this.#o;
@@ -155,9 +183,10 @@ export class LoopRecorder {
     let flags = this.#ownValid ? FLAG_OWN : 0;
     if (o.matrix && t - this.#lastMatrixSec >= (o.matrixPeriodSec ?? 0.1) - EPS_SEC) flags |= FLAG_MATRIX;
     if (o.stats && t - this.#lastStatsSec >= (o.diagnosticsPeriodSec ?? 1) - EPS_SEC) flags |= FLAG_STATS;
+    if (this.#planPending) flags |= FLAG_PLAN;
     const n = this.#n;
     const j = this.#j;
-    const len = recordLength(n, j, flags);
+    const len = recordLength(n, j, flags, this.#plan.length);
     const ring = this.#ring;
     const start = ring.reserve(len);
     if (start < 0) return;
@@ -189,6 +218,11 @@ export class LoopRecorder {
       this.#lastStatsSec = t;
       const s = o.stats!();
       for (const k of STATS_FIELDS) d[p++] = s[k];
+    }
+    if (flags & FLAG_PLAN) {
+      this.#planPending = false;
+      d.set(this.#plan, p);
+      p += this.#plan.length;
     }
     ring.commit(start, len);
   }

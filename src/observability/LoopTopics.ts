@@ -6,7 +6,8 @@
  *   /clock (a simulator), /joint_states, /muscle_states, /muscle_commands/<controller> (the
  *   controller's own command, before arbitration and limits), /muscle_commands (the command
  *   written), /transitions, /dep/matrix (every `matrixPeriodSec`), /diagnostics (every
- *   `diagnosticsPeriodSec`, loop time).
+ *   `diagnosticsPeriodSec`, loop time); with `planner` (`tendon plan`), /planner/cost,
+ *   /planner/disagreement and /planner/trajectory on the first tick after a plan is adopted.
  *
  * Messages are preallocated and refilled every tick; sinks encode or copy them at once. Log times
  * are the tick's time on the loop's clock (simulated time in lockstep), after each sink's origin.
@@ -16,7 +17,7 @@ import type { RobotSpec } from "../core/spec.js";
 import type { LoopStatsSummary } from "../loop/LoopStats.js";
 import type { Cycle } from "../loop/operators.js";
 import { diagnosticArray, loopStatus } from "../transport/diagnostics.js";
-import { fillTransitions, sourceCommandTopic, TOPICS, TRANSITION_FIELDS } from "../transport/topics.js";
+import { fillTransitions, PLANNER_TOPICS, sourceCommandTopic, TOPICS, TRANSITION_FIELDS } from "../transport/topics.js";
 import { createClock, createJointState, createMatrix, createVector, setStamp, type DiagnosticStatusMsg, type MessageTypeName } from "../transport/messages.js";
 import { QOS_CONTROL, QOS_DEFAULT, type QosProfile } from "../transport/Transport.js";
 import type { TopicSink } from "./TopicSink.js";
@@ -36,11 +37,20 @@ export interface LoopTopicsOptions {
   readonly diagnosticsPeriodSec?: number;
   /** Extra key/values for the diagnostics status (mode, rate). */
   readonly diagnosticsExtra?: Readonly<Record<string, string | number | boolean>>;
+  /** A planner's topics: the horizon and the names of the planned quantities (`site.x`, a joint). */
+  readonly planner?: PlannerTopicsInfo;
+  /** Added to every tick's loop time (runs of several episodes, one after the other). */
+  readonly timeOffsetSec?: number;
   /**
    * `matrix` and `stats` say themselves when there is something to publish (undefined: nothing
    * this tick), as when ticks are replayed from a `LoopRecorder` ring.
    */
   readonly onlyWhenGiven?: boolean;
+}
+
+export interface PlannerTopicsInfo {
+  readonly horizon: number;
+  readonly columns: readonly string[];
 }
 
 /** Periods are compared with this slack: tick times are sums of periods and carry rounding. */
@@ -65,6 +75,10 @@ export class LoopTopics {
   readonly #matrix;
   readonly #ownValues: Float64Array;
   #ownValid = false;
+  readonly #planCost = createVector(1, "cost");
+  readonly #planDisagreement = createVector(1, "disagreement");
+  readonly #planTrajectory;
+  #planPending = false;
   #lastMatrixSec = -Infinity;
   #lastDiagnosticsSec = -Infinity;
 
@@ -82,6 +96,8 @@ export class LoopTopics {
     this.#ownValues = this.#own.data;
     this.#transitions = createMatrix(n, TRANSITION_FIELDS.length, "muscle", TRANSITION_FIELDS.join("|"));
     this.#matrix = createMatrix(n, n, "motor", "sensor");
+    const p = options.planner;
+    this.#planTrajectory = createMatrix(p?.horizon ?? 0, p?.columns.length ?? 0, "step", (p?.columns ?? []).join("|"));
     const topics: Topic[] = [];
     if (options.simulated) topics.push({ name: TOPICS.clock, type: "rosgraph_msgs/msg/Clock", qos: QOS_CONTROL });
     topics.push(
@@ -93,7 +109,26 @@ export class LoopTopics {
     );
     if (options.matrix) topics.push({ name: TOPICS.depMatrix, type: "std_msgs/msg/Float64MultiArray", qos: QOS_DEFAULT });
     if (options.stats) topics.push({ name: TOPICS.diagnostics, type: "diagnostic_msgs/msg/DiagnosticArray", qos: QOS_DEFAULT });
+    if (options.planner) {
+      topics.push(
+        { name: PLANNER_TOPICS.cost, type: "std_msgs/msg/Float64MultiArray", qos: QOS_DEFAULT },
+        { name: PLANNER_TOPICS.disagreement, type: "std_msgs/msg/Float64MultiArray", qos: QOS_DEFAULT },
+        { name: PLANNER_TOPICS.trajectory, type: "std_msgs/msg/Float64MultiArray", qos: QOS_DEFAULT },
+      );
+    }
     this.#topics = topics;
+  }
+
+  /**
+   * Keeps an adopted plan for the next cycle's /planner/* messages: its cost, disagreement and
+   * predicted trajectory ([horizon x columns], row-major; copied, not kept). Without `planner`, nothing.
+   */
+  setPlan(cost: number, disagreement: number, trajectory: ArrayLike<number>): void {
+    if (!this.#o.planner) return;
+    this.#planCost.data[0] = cost;
+    this.#planDisagreement.data[0] = disagreement;
+    this.#planTrajectory.data.set(trajectory);
+    this.#planPending = true;
   }
 
   /** The topics this run publishes, in order. */
@@ -142,7 +177,7 @@ export class LoopTopics {
     if (this.#sinks.length === 0) return;
     const o = this.#o;
     const f = c.frame;
-    const tSec = c.tick.startSec;
+    const tSec = c.tick.startSec + (o.timeOffsetSec ?? 0);
     const timeNs = tSec * 1e9;
     const stampSec = o.simulated ? tSec : (o.epochOffsetSec ?? 0) + tSec;
     const joints = this.#joints;
@@ -192,6 +227,17 @@ export class LoopTopics {
         const id = ids[i++];
         if (diagnostics) sink.write(id, diagnostics, timeNs);
       }
+      if (o.planner) {
+        const cost = ids[i++];
+        const disagreement = ids[i++];
+        const trajectory = ids[i++];
+        if (this.#planPending) {
+          sink.write(cost, this.#planCost, timeNs);
+          sink.write(disagreement, this.#planDisagreement, timeNs);
+          sink.write(trajectory, this.#planTrajectory, timeNs);
+        }
+      }
     }
+    this.#planPending = false;
   }
 }

@@ -17,7 +17,7 @@ import type { ControlLoop } from "../loop/ControlLoop.js";
 import type { LoopContext, LoopExtension, LoopPlugin } from "../loop/extension.js";
 import { DashboardFeed } from "./dashboard/DashboardFeed.js";
 import { FoxgloveLive } from "./FoxgloveLive.js";
-import { LoopTopics } from "./LoopTopics.js";
+import { LoopTopics, type PlannerTopicsInfo } from "./LoopTopics.js";
 import { TransportRecorder } from "./TransportRecorder.js";
 import type { Transport } from "../transport/Transport.js";
 import { problemStatus } from "../transport/diagnostics.js";
@@ -51,6 +51,19 @@ export interface RunHooks extends LoopPlugin {
   readonly close: () => void;
   /** A problem from outside the loop (a board's link lost or back): /diagnostics at once, in the recording and the live view. */
   readonly problem: (e: ProblemEvent) => void;
+  /**
+   * A plan adopted by the run's planner (with `planner` in the hooks' options): on /planner/* with
+   * the next tick. `trajectory` is [horizon x columns], row-major, copied at once.
+   */
+  readonly plan: (cost: number, disagreement: number, trajectory: ArrayLike<number>) => void;
+}
+
+/** Options of one run's hooks. */
+export interface RunHooksOptions {
+  /** The run plans (`tendon plan`): its horizon and the names of the planned quantities, for /planner/*. */
+  readonly planner?: PlannerTopicsInfo;
+  /** Added to the run's loop time in the recording and the live view (episodes one after the other). */
+  readonly timeOffsetSec?: number;
 }
 
 export class RunObservers {
@@ -128,7 +141,7 @@ export class RunObservers {
    * coverage curve only. Put it before the safety layer in the run's plugins: its taps then see
    * the controller's own command.
    */
-  hooks(label: "dep" | "noise"): RunHooks {
+  hooks(label: "dep" | "noise", options: RunHooksOptions = {}): RunHooks {
     let topics: LoopTopics | undefined;
     let recorder: LoopRecorder | undefined;
     let feed: DashboardFeed | undefined;
@@ -148,6 +161,8 @@ export class RunObservers {
         simulated: this.#o.command === "sim",
         epochOffsetSec: (performance.timeOrigin + performance.now()) / 1000,
         diagnosticsExtra: { rate_hz: 1 / ctx.periodSec },
+        planner: options.planner,
+        timeOffsetSec: options.timeOffsetSec,
       };
       if (label === "dep" && this.#loopRecorder) {
         this.#loopRecorder.configure(loopInfo);
@@ -208,7 +223,11 @@ export class RunObservers {
       recorder?.diagnostic(status, tSec);
       topics?.writeDiagnostic(status, tSec);
     };
-    return { extend, attach, close: () => finishRun?.(), problem };
+    const plan = (cost: number, disagreement: number, trajectory: ArrayLike<number>): void => {
+      recorder?.setPlan(cost, disagreement, trajectory);
+      topics?.setPlan(cost, disagreement, trajectory);
+    };
+    return { extend, attach, close: () => finishRun?.(), problem, plan };
   }
 
   /**

@@ -32,6 +32,10 @@ export interface LoopRecorderSetup {
   readonly matrix: boolean;
   readonly stats: boolean;
   readonly diagnosticsExtra: Readonly<Record<string, string | number | boolean>>;
+  /** A planner's topics (records with FLAG_PLAN carry a plan). */
+  readonly planner?: { readonly horizon: number; readonly columns: readonly string[] };
+  /** Added to the loop time of every tick. */
+  readonly timeOffsetSec?: number;
 }
 
 export type WorkerRequest =

@@ -12,7 +12,7 @@ import os from "node:os";
 import { parentPort } from "node:worker_threads";
 import { McapFileWriter } from "./McapFileWriter.js";
 import type { LoopRecorderFile, LoopRecorderSetup, WorkerRequest, WorkerReply } from "./chunkSink.js";
-import { FLAG_MATRIX, FLAG_OWN, FLAG_STATS, STATS_FIELDS } from "./LoopRecorder.js";
+import { FLAG_MATRIX, FLAG_OWN, FLAG_PLAN, FLAG_STATS, STATS_FIELDS } from "./LoopRecorder.js";
 import { LoopTopics } from "./LoopTopics.js";
 import { McapRecorder } from "./McapRecorder.js";
 import { TickRing } from "./TickRing.js";
@@ -45,6 +45,7 @@ class LoopWriter {
   #j = 0;
   #matrix: Float64Array | undefined;
   #stats: LoopStatsSummary | undefined;
+  #planSize = 0;
   #timer: NodeJS.Timeout | undefined;
 
   private constructor(file: LoopRecorderFile, recorder: McapRecorder) {
@@ -74,7 +75,10 @@ class LoopWriter {
       diagnosticsPeriodSec: 0,
       onlyWhenGiven: true,
       diagnosticsExtra: setup.diagnosticsExtra,
+      planner: setup.planner,
+      timeOffsetSec: setup.timeOffsetSec,
     });
+    this.#planSize = setup.planner ? 2 + setup.planner.horizon * setup.planner.columns.length : 0;
     this.#topics.addSink(this.#recorder);
     this.#timer ??= setInterval(() => this.drain(), 10);
   }
@@ -104,6 +108,10 @@ class LoopWriter {
         this.#stats = s as unknown as LoopStatsSummary;
       } else {
         this.#stats = undefined;
+      }
+      if (flags & FLAG_PLAN) {
+        topics.setPlan(r[p], r[p + 1], r.subarray(p + 2, p + this.#planSize));
+        p += this.#planSize;
       }
       topics.setOwnCommand(flags & FLAG_OWN ? own : undefined);
       topics.onCycle(c);

@@ -9,11 +9,13 @@ import { MujocoRolloutModel } from "../../sim/MujocoRolloutModel.js";
 import { describeSource, resolveModelSource, type ModelSource } from "../../sim/modelSource.js";
 import { Rng } from "../core/rng.js";
 import { ControlLoop, type LoopResult } from "../loop/ControlLoop.js";
+import { attachLoop, extendLoop, type LoopPlugin } from "../loop/extension.js";
 import { FrameStateReader, StateSpecError } from "../models/StateLayout.js";
 import { Task, type EpisodeResult } from "../tasks/Task.js";
 import { TaskError, taskStateSpec, validateTask, type TaskKind, type TaskSpec, type Vec3 } from "../tasks/TaskSpec.js";
 import type { PlannerOptions } from "./IcemPlanner.js";
 import { BetweenTicksBackend, InlineBackend, WorkerBackend, type PlanBackend, type PlanBackendKind, type FinishedPlan } from "./PlanBackends.js";
+import { PlannedTrajectory } from "./PlannedTrajectory.js";
 import { PlannerController, type PlannerStatsSummary } from "./PlannerController.js";
 import { createPlanFunction, type ModelSetup, type PlanSetup } from "./planSetup.js";
 import { checkWorldModelFits, readWorldModel } from "./WorldModelFile.js";
@@ -40,6 +42,16 @@ export interface RunPlanningOptions {
   readonly backend?: PlanBackendKind;
   readonly onEpisode?: (e: PlanningEpisode) => void;
   readonly onPlan?: (plan: FinishedPlan) => void;
+  /**
+   * Observers of each episode's loop (--record, --foxglove): called before episode `index` is
+   * run, whose loop time starts at 0 and is `offsetSec` after the first episode's start.
+   */
+  readonly observe?: (episode: { readonly index: number; readonly offsetSec: number; readonly trajectory: { readonly horizon: number; readonly columns: readonly string[] } }) => PlanningObserver;
+}
+
+/** A loop plugin that also hears of every adopted plan (cost, disagreement, planned trajectory [horizon x columns]; copy, do not keep). */
+export interface PlanningObserver extends LoopPlugin {
+  readonly plan: (cost: number, disagreement: number, trajectory: Float64Array) => void;
 }
 
 export interface PlanningEpisode {
@@ -150,22 +162,37 @@ export async function runPlanning(o: RunPlanningOptions): Promise<PlanningRunRes
   try {
     const truthState = new Float64Array(truth.layout.size);
     const reader = new FrameStateReader(truth.layout, { ...truth.names, sites: bridge.siteNames }, (ids, out) => bridge.readSitePositions(ids, out));
+    let offsetSec = 0;
     for (let e = 0; e < o.episodes; e++) {
       const spec = e === 0 ? firstTask : resolveTask(o.task, truth, rng);
       const task = new Task(spec, truth.layout);
       const setup: PlanSetup = { model: modelSetup, cost: { kind: "task", task: spec }, planner: { ...o.planner, seed: (o.planner.seed ?? o.seed) * 1000 + e } };
       const backend = await startBackend(backendKind, setup);
       const physics = modelSetup.kind === "mujoco";
+      const horizon = setup.planner.horizon ?? 30;
+      const trajectory = new PlannedTrajectory(spec, truth.layout, horizon);
+      const observer = o.observe?.({ index: e, offsetSec, trajectory: { horizon, columns: trajectory.columns } });
+      const onPlan =
+        observer || o.onPlan
+          ? (plan: FinishedPlan): void => {
+              o.onPlan?.(plan);
+              observer?.plan(plan.cost, plan.disagreement, trajectory.fill(plan.states));
+            }
+          : undefined;
       const controller = new PlannerController({
         backend,
         stateSize: physics ? 1 + bridge.raw.model.nq + bridge.raw.model.nv + bridge.raw.model.na : truth.layout.size,
         readState: physics ? (_f, out) => MujocoRolloutModel.readPhysicsState(bridge.raw.data, out) : (frame, out) => reader.fill(frame, out),
-        horizon: setup.planner.horizon ?? 30,
+        horizon,
         stepSec: physics ? o.stepSec : readWorldModel(o.modelFrom!).stepSec,
-        onPlan: o.onPlan,
+        onPlan,
       });
       const steps = Math.max(1, Math.round(task.episodeSec / period));
-      const loop = new ControlLoop({ bridge, controller, mode: o.realtime ? "realtime" : "lockstep", periodSec: period, maxTicks: steps });
+      const plugins = observer ? [observer] : [];
+      const extension = extendLoop(plugins, { spec: bridge.spec, periodSec: period, controllerName: controller.name, controller, clock: undefined });
+      const loop = new ControlLoop({ bridge, controller, mode: o.realtime ? "realtime" : "lockstep", periodSec: period, maxTicks: steps, stages: extension.stages });
+      attachLoop(plugins, loop);
+      offsetSec += steps * period;
       task.startEpisode();
       const sub = loop.cycles$.subscribe((c) => {
         truth.syncFrom(bridge.raw.data);
@@ -177,6 +204,7 @@ export async function runPlanning(o: RunPlanningOptions): Promise<PlanningRunRes
         loopResult = await loop.run();
       } finally {
         sub.unsubscribe();
+        await observer?.close?.();
         await backend.close();
       }
       const ep: PlanningEpisode = { index: e, task: spec, result: task.result(), planner: controller.stats, loop: loopResult };

@@ -2,6 +2,19 @@
  * tendon's topics. Names are absolute; types are standard messages (see src/transport/messages.ts
  * and the topic table in the README).
  */
+/**
+ * The planner's topics (`tendon plan` runs that drive their loop directly; recorded and in the
+ * live view), published on the first tick after a plan is adopted.
+ */
+export const PLANNER_TOPICS = {
+  /** std_msgs/Float64MultiArray, 1 value: the cost of the adopted plan. */
+  cost: "/planner/cost",
+  /** std_msgs/Float64MultiArray, 1 value: the ensemble disagreement along the adopted plan (0 for a single model). */
+  disagreement: "/planner/disagreement",
+  /** std_msgs/Float64MultiArray, 2-D (step x quantity): the adopted plan's predicted states of the controlled site or joints. */
+  trajectory: "/planner/trajectory",
+} as const;
+
 export const TOPICS = {
   /** sensor_msgs/JointState: joint angle (rad) and velocity (rad/s); published by a bridge node every tick. */
   jointStates: "/joint_states",
