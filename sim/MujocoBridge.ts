@@ -41,6 +41,11 @@ export class SimOptionError extends UserError {
   override name = "SimOptionError";
 }
 
+/** A model that loads but cannot be run (no actuators, nothing to explore): a bad model file, the user's to fix (exit 2). */
+export class ModelContentError extends UserError {
+  override name = "ModelContentError";
+}
+
 const HINGE = 3;
 const SLIDE = 2;
 
@@ -171,7 +176,7 @@ export class MujocoBridge implements SteppableBridge {
       }
       this.#timestepSec = model.opt.timestep;
       this.#frameSkip = chooseFrameSkip(this.#options, this.#timestepSec);
-      if (model.nu === 0) throw new Error(`model '${label}' has no actuators: there is nothing to control`);
+      if (model.nu === 0) throw new ModelContentError(`model '${label}' has no actuators: there is nothing to control`);
       this.#data = new mj.MjData(model);
       this.#mj = mj;
       this.#model = model;
@@ -304,6 +309,8 @@ export class MujocoBridge implements SteppableBridge {
     const ctrlrange = (m.actuator_ctrlrange as Float64Array).slice();
     const actadr = (m.actuator_actadr as Int32Array).slice();
     const actnum = (m.actuator_actnum as Int32Array).slice();
+    const gaintype = (m.actuator_gaintype as Int32Array).slice();
+    const muscleGain = mj.mjtGain.mjGAIN_MUSCLE.value;
     const actuatorObj = mj.mjtObj.mjOBJ_ACTUATOR.value;
     const jointObj = mj.mjtObj.mjOBJ_JOINT.value;
     const muscles: MuscleSpec[] = [];
@@ -324,7 +331,8 @@ export class MujocoBridge implements SteppableBridge {
       this.#hi[i] = hi;
       this.#safe[i] = safe;
       this.#actAdr[i] = actnum[i] > 0 ? actadr[i] + actnum[i] - 1 : -1;
-      muscles.push({ name: mj.mj_id2name(m, actuatorObj, i) || `actuator${i}`, commandMin: lo, commandMax: hi, safeCommand: safe });
+      const actuator = gaintype[i] === muscleGain ? "muscle" : "motor";
+      muscles.push({ name: mj.mj_id2name(m, actuatorObj, i) || `actuator${i}`, commandMin: lo, commandMax: hi, safeCommand: safe, actuator });
     }
     const jntType = (m.jnt_type as Int32Array).slice();
     const jntRange = (m.jnt_range as Float64Array).slice();

@@ -10,7 +10,7 @@ import type { LoopPlugin } from "../loop/extension.js";
 import { UniformNoiseController } from "../dep/UniformNoiseController.js";
 import { DepController, type DepControllerOptions } from "../dep/DepController.js";
 import { runObservedLoop, type ProblemCounts } from "./runLoop.js";
-import { MujocoBridge } from "../../sim/MujocoBridge.js";
+import { ModelContentError, MujocoBridge } from "../../sim/MujocoBridge.js";
 import { resolveModelSource, type ModelSource } from "../../sim/modelSource.js";
 
 export type ExplorationKind = "dep" | "noise";
@@ -38,6 +38,8 @@ export interface SimRunOptions {
 export interface SimRunResult {
   readonly model: string;
   readonly muscles: readonly string[];
+  /** The actuators among `muscles` that are motors, not muscles (see `MuscleSpec.actuator`). */
+  readonly motors?: readonly string[];
   readonly joints: readonly string[];
   readonly explorer: ExplorationKind;
   readonly controllerName: string;
@@ -66,7 +68,7 @@ export async function runSim(options: SimRunOptions): Promise<SimRunResult> {
   try {
     await bridge.configure();
     const spec = bridge.spec;
-    if (spec.joints.length === 0) throw new Error(`model '${spec.name}' has no hinge or slide joints to explore`);
+    if (spec.joints.length === 0) throw new ModelContentError(`model '${spec.name}' has no hinge or slide joints to explore`);
     const controller: Controller =
       options.explorer === "dep" ? new DepController(options.dep ?? {}) : new UniformNoiseController({ seed: options.seed });
     const periodSec = bridge.controlPeriodSec;
@@ -85,6 +87,7 @@ export async function runSim(options: SimRunOptions): Promise<SimRunResult> {
     return {
       model: spec.name,
       muscles: spec.muscles.map((m) => m.name),
+      motors: spec.muscles.filter((m) => m.actuator === "motor").map((m) => m.name),
       joints: spec.joints.map((j) => j.name),
       explorer: options.explorer,
       controllerName: controller.name,

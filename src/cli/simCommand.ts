@@ -187,10 +187,20 @@ const f2 = (x: number): string => x.toFixed(2);
 export const count = (n: number, noun: string): string => `${n} ${noun}${n === 1 ? "" : "s"}`;
 const f3 = (x: number): string => x.toFixed(3);
 
+/** "6 muscles", or "2 actuators (1 muscle, 1 motor)" when some are motors. */
+function actuators(r: SummaryRun): string {
+  const motors = r.motors?.length ?? 0;
+  if (motors === 0) return count(r.muscles.length, "muscle");
+  return `${count(r.muscles.length, "actuator")} (${count(r.muscles.length - motors, "muscle")}, ${count(motors, "motor")})`;
+}
+
 export function formatSummary(dep: SummaryRun, noise: SummaryRun | undefined, flags: Pick<SimFlags, "seed" | "realtime"> & { command?: string }): string {
   const s = dep.loop.stats;
   const lines = [
-    `tendon ${flags.command ?? "sim"}: ${dep.model} (${count(dep.muscles.length, "muscle")}, ${count(dep.joints.length, "joint")}), ${dep.controllerName}, seed ${flags.seed}, ${dep.loop.mode}`,
+    `tendon ${flags.command ?? "sim"}: ${dep.model} (${actuators(dep)}, ${count(dep.joints.length, "joint")}), ${dep.controllerName}, seed ${flags.seed}, ${dep.loop.mode}`,
+    ...(dep.motors?.length
+      ? [`  motors         ${dep.motors.join(", ")}: ${dep.motors.length === 1 ? "a motor" : "motors"}, not muscles (no muscle gain in the model); ${dep.controllerName} drives ${dep.motors.length === 1 ? "it" : "them"} as if ${dep.motors.length === 1 ? "it were a muscle" : "they were muscles"}`]
+      : []),
     dep.frameSkip !== undefined && dep.timestepSec !== undefined
       ? `  simulated      ${f2(dep.loop.simSec)} s in ${dep.loop.ticks} ticks at ${f2(dep.rateHz)} Hz (frame skip ${dep.frameSkip} x ${dep.timestepSec * 1000} ms)`
       : `  ran            ${f2(dep.loop.wallSec)} s in ${dep.loop.ticks} ticks at ${f2(dep.rateHz)} Hz`,
@@ -229,6 +239,7 @@ export function jsonSummary(dep: SummaryRun, noise: SummaryRun | undefined, flag
   return {
     model: dep.model,
     muscles: dep.muscles,
+    ...(dep.motors?.length ? { motors: dep.motors } : {}),
     joints: dep.joints,
     controller: dep.controllerName,
     seed: flags.seed,

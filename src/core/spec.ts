@@ -15,6 +15,12 @@ export interface MuscleSpec {
    * sensors): zero activation in simulation, zero PWM on hardware.
    */
   readonly safeCommand: number;
+  /**
+   * What drives it, where the bridge knows: "muscle" (MuJoCo's muscle gain), or "motor" for any
+   * other actuator (motor, position or velocity servo, general): DEP then drives a motor as if it
+   * were a muscle, which the run's summary says.
+   */
+  readonly actuator?: "muscle" | "motor";
 }
 
 /** One joint the bridge can report. */
