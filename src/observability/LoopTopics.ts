@@ -6,8 +6,8 @@
  *   /clock (a simulator), /joint_states, /muscle_states, /muscle_commands/<controller> (the
  *   controller's own command, before arbitration and limits), /muscle_commands (the command
  *   written), /transitions, /dep/matrix (every `matrixPeriodSec`), /diagnostics (every
- *   `diagnosticsPeriodSec`, loop time); with `planner` (`tendon plan`), /planner/cost,
- *   /planner/disagreement and /planner/trajectory on the first tick after a plan is adopted.
+ *   `diagnosticsPeriodSec`, loop time); with `planner` (`tendon plan`), /planner/cost ([cost,
+ *   disagreement]) and /planner/trajectory on the first tick after a plan is adopted.
  *
  * Messages are preallocated and refilled every tick; sinks encode or copy them at once. Log times
  * are the tick's time on the loop's clock (simulated time in lockstep), after each sink's origin.
@@ -75,8 +75,7 @@ export class LoopTopics {
   readonly #matrix;
   readonly #ownValues: Float64Array;
   #ownValid = false;
-  readonly #planCost = createVector(1, "cost");
-  readonly #planDisagreement = createVector(1, "disagreement");
+  readonly #planCost = createVector(2, "cost|disagreement");
   readonly #planTrajectory;
   #planPending = false;
   #lastMatrixSec = -Infinity;
@@ -112,7 +111,6 @@ export class LoopTopics {
     if (options.planner) {
       topics.push(
         { name: PLANNER_TOPICS.cost, type: "std_msgs/msg/Float64MultiArray", qos: QOS_DEFAULT },
-        { name: PLANNER_TOPICS.disagreement, type: "std_msgs/msg/Float64MultiArray", qos: QOS_DEFAULT },
         { name: PLANNER_TOPICS.trajectory, type: "std_msgs/msg/Float64MultiArray", qos: QOS_DEFAULT },
       );
     }
@@ -126,7 +124,7 @@ export class LoopTopics {
   setPlan(cost: number, disagreement: number, trajectory: ArrayLike<number>): void {
     if (!this.#o.planner) return;
     this.#planCost.data[0] = cost;
-    this.#planDisagreement.data[0] = disagreement;
+    this.#planCost.data[1] = disagreement;
     this.#planTrajectory.data.set(trajectory);
     this.#planPending = true;
   }
@@ -229,11 +227,9 @@ export class LoopTopics {
       }
       if (o.planner) {
         const cost = ids[i++];
-        const disagreement = ids[i++];
         const trajectory = ids[i++];
         if (this.#planPending) {
           sink.write(cost, this.#planCost, timeNs);
-          sink.write(disagreement, this.#planDisagreement, timeNs);
           sink.write(trajectory, this.#planTrajectory, timeNs);
         }
       }

@@ -7,10 +7,11 @@
  * live view), published on the first tick after a plan is adopted.
  */
 export const PLANNER_TOPICS = {
-  /** std_msgs/Float64MultiArray, 1 value: the cost of the adopted plan. */
+  /**
+   * std_msgs/Float64MultiArray, [cost, disagreement] (dim[0] label `cost|disagreement`, as the
+   * planner node's): the adopted plan's cost and the ensemble's disagreement along it (0 for one model).
+   */
   cost: "/planner/cost",
-  /** std_msgs/Float64MultiArray, 1 value: the ensemble disagreement along the adopted plan (0 for a single model). */
-  disagreement: "/planner/disagreement",
   /** std_msgs/Float64MultiArray, 2-D (step x quantity): the adopted plan's predicted states of the controlled site or joints. */
   trajectory: "/planner/trajectory",
 } as const;

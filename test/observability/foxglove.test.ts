@@ -9,6 +9,7 @@ import { QOS_CONTROL } from "../../src/transport/Transport.js";
 import fs from "node:fs";
 import path from "node:path";
 import { profileTopics } from "../../src/observability/TransportRecorder.js";
+import { PLANNER_TOPICS } from "../../src/transport/topics.js";
 import { projectRoot } from "../helpers/paths.js";
 
 describe("observability: Foxglove live view", function () {
@@ -74,11 +75,11 @@ describe("observability: Foxglove live view", function () {
     }
   });
 
-  it("docs/foxglove-layout.json plots activations, lengths, forces and joint angles and shows the DEP matrix, from profile topics", () => {
+  it("docs/foxglove-layout.json plots activations, lengths, forces, joint angles and the planner's cost, and shows the DEP matrix, from profile and planner topics", () => {
     const layout = JSON.parse(fs.readFileSync(path.join(projectRoot, "docs", "foxglove-layout.json"), "utf8"));
-    const topics = profileTopics();
+    const topics = new Set([...profileTopics().keys(), ...Object.values(PLANNER_TOPICS)]);
     const plots = Object.entries(layout.configById).filter(([id]) => id.startsWith("Plot!")) as [string, { title: string; paths: { value: string }[] }][];
-    assert.deepEqual(plots.map(([, p]) => p.title.split(" ")[0] + " " + p.title.split(" ")[1]).sort(), ["Joint angles", "Muscle activations", "Musculotendon lengths", "Tendon forces"]);
+    assert.deepEqual(plots.map(([, p]) => p.title.split(" ")[0] + " " + p.title.split(" ")[1]).sort(), ["Joint angles", "Muscle activations", "Musculotendon lengths", "Planner cost", "Tendon forces"]);
     for (const [, p] of plots) {
       for (const { value } of p.paths) assert.ok(topics.has(value.slice(0, value.indexOf("."))), value);
     }

@@ -17,7 +17,7 @@ describe("observability: tendon plan --record", function () {
   before(() => (dir = tempDir("plan")));
   after(() => fs.rmSync(dir, { recursive: true, force: true }));
 
-  it("records /planner/cost, /planner/disagreement and /planner/trajectory once per plan, episodes one after the other", async () => {
+  it("records /planner/cost ([cost, disagreement]) and /planner/trajectory once per plan, episodes one after the other", async () => {
     const file = path.join(dir, "plan.mcap");
     const r = await runCli(["plan", "--task", "reach", "--episodes", "2", "--episode", "0.4", "--population", "16", "--horizon", "5", "--iterations", "1", "--record", file, "--json", "--no-progress"]);
     assert.equal(r.code, 0, r.stderr);
@@ -40,16 +40,16 @@ describe("observability: tendon plan --record", function () {
       (byTopic.get(m.topic) ?? byTopic.set(m.topic, []).get(m.topic)!).push({ t: m.logTimeNs, m: m.message as ArrayMsg });
     }
     assert.equal(jointStates, 40);
-    assert.deepEqual([...byTopic.keys()].sort(), ["/planner/cost", "/planner/disagreement", "/planner/trajectory"]);
+    assert.deepEqual([...byTopic.keys()].sort(), ["/planner/cost", "/planner/trajectory"]);
     for (const list of byTopic.values()) assert.equal(list.length, plans);
 
     for (const { m } of byTopic.get("/planner/cost")!) {
-      assert.equal(m.layout.dim[0].label, "cost");
-      assert.equal(m.data.length, 1);
+      assert.equal(m.layout.dim[0].label, "cost|disagreement");
+      assert.equal(m.data.length, 2);
       assert.ok(Number.isFinite(m.data[0]) && m.data[0] >= 0, `cost ${m.data[0]}`);
+      // One MuJoCo model: no ensemble, no disagreement.
+      assert.equal(m.data[1], 0);
     }
-    // One MuJoCo model: no ensemble, no disagreement.
-    for (const { m } of byTopic.get("/planner/disagreement")!) assert.equal(m.data[0], 0);
     const trajectories = byTopic.get("/planner/trajectory")!;
     for (const { m } of trajectories) {
       assert.deepEqual(
