@@ -151,7 +151,7 @@ async function planAction(f: PlanFlags): Promise<void> {
   const { ICEM_DEFAULTS } = await import("../planning/IcemPlanner.js");
   const planner = plannerOptionsFromFlags(f, { beta: ICEM_DEFAULTS.beta });
   // --record, --foxglove: the loop's topics of every episode, one after the other, and /planner/*.
-  const observers = await observersFromFlags(f, { command: "sim" });
+  const observers = await observersFromFlags(f, { command: "plan" });
   let r: PlanningRunResult | undefined;
   let recording: Awaited<ReturnType<NonNullable<typeof observers>["close"]>>;
   try {

@@ -6,7 +6,8 @@
  * closes it after.
  *
  * Besides the topics, a recording holds Metadata records: "tendon.run" (what ran: model, muscles,
- * joints and their ranges, controller, rate, mode, seed), "tendon.coverage" (joint-space coverage
+ * joints and their ranges, controller, rate, mode, seed), "tendon.params" (what ran, to repeat it:
+ * see src/app/runIdentity.ts; written by the command), "tendon.coverage" (joint-space coverage
  * over time, of DEP and, with --compare-noise, of the noise baseline) and "tendon.summary" (the
  * run's JSON summary).
  */
@@ -34,8 +35,8 @@ export interface CoverageCurve {
 export interface RunObserversOptions {
   readonly record?: string;
   readonly foxglove?: { host: string; port: number };
-  /** "sim", "hw" or "node": a simulator's stamps are loop time, and it publishes /clock. */
-  readonly command: "sim" | "hw" | "node";
+  /** "sim", "plan", "hw" or "node": a simulator's stamps ("sim", "plan") are loop time, and it publishes /clock. */
+  readonly command: "sim" | "plan" | "hw" | "node";
   readonly coverageBins?: number;
   /** Where "recording to ..." lines go (default stderr). */
   readonly log?: (line: string) => void;
@@ -158,7 +159,7 @@ export class RunObservers {
         controllerName: ctx.controllerName,
         matrix,
         stats: () => loopRef!.stats.summary(),
-        simulated: this.#o.command === "sim",
+        simulated: this.#o.command === "sim" || this.#o.command === "plan",
         epochOffsetSec: (performance.timeOrigin + performance.now()) / 1000,
         diagnosticsExtra: { rate_hz: 1 / ctx.periodSec },
         planner: options.planner,
@@ -228,6 +229,11 @@ export class RunObservers {
       topics?.setPlan(cost, disagreement, trajectory);
     };
     return { extend, attach, close: () => finishRun?.(), problem, plan };
+  }
+
+  /** A metadata record in the recording, if there is one (e.g. what the run runs, before its first tick). */
+  addMetadata(name: string, entries: Readonly<Record<string, string>>): void {
+    (this.#loopRecorder ?? this.recorder)?.addMetadata(name, entries);
   }
 
   /**

@@ -40,6 +40,9 @@ describe("observability: tendon plan --record", function () {
       (byTopic.get(m.topic) ?? byTopic.set(m.topic, []).get(m.topic)!).push({ t: m.logTimeNs, m: m.message as ArrayMsg });
     }
     assert.equal(jointStates, 40);
+    const info = await runCli(["info", file]);
+    assert.match(info.stdout, /\/planner\/cost +std_msgs\/msg\/Float64MultiArray/);
+    assert.match(info.stdout, /run {12}tendon plan: planner on arm2j6m at 50\.0 Hz/);
     assert.deepEqual([...byTopic.keys()].sort(), ["/planner/cost", "/planner/trajectory"]);
     for (const list of byTopic.values()) assert.equal(list.length, plans);
 
