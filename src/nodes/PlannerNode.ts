@@ -26,7 +26,7 @@ import { createVector, DIAGNOSTIC_OK, type JointStateMsg } from "../transport/me
 import { param, type NodeParameters } from "../transport/parameters.js";
 import { QOS_CONTROL, QOS_DEFAULT, type PeriodicTimer, type TransportNode } from "../transport/Transport.js";
 import { diagnosticArray, epochSec, keyValues } from "../transport/diagnostics.js";
-import { sourceCommandTopic, TOPICS } from "../transport/topics.js";
+import { PLANNER_TOPICS, sourceCommandTopic, TOPICS } from "../transport/topics.js";
 import { UserError } from "../core/errors.js";
 import type { TendonNode } from "./TendonNode.js";
 import { TopicBridge } from "./TopicBridge.js";
@@ -50,7 +50,8 @@ export type PlannerParameterSpecs = ReturnType<typeof plannerParameterSpecs>;
 
 /** Where the planner's commands go: the command source `planner` of the controller node. */
 export const PLANNER_COMMAND_TOPIC = sourceCommandTopic("planner");
-export const PLANNER_COST_TOPIC = "/planner/cost";
+/** [cost, disagreement] per plan: the same topic and message as `tendon plan --record` (PLANNER_TOPICS). */
+export const PLANNER_COST_TOPIC = PLANNER_TOPICS.cost;
 
 export class PlannerNode implements TendonNode {
   readonly name: string;
