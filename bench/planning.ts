@@ -112,7 +112,7 @@ export async function benchPlanning(opts: { quick?: boolean } = {}): Promise<Rec
   const bridge = new MujocoBridge({ source, frameSkip: 50 });
   await bridge.configure();
   await bridge.activate();
-  mj.syncFrom(bridge.raw.data);
+  mj.syncFrom(bridge);
   const start = new Float64Array(mj.layout.size);
   mj.readState(start);
   const task = new Task({ kind: "reach", site: "fingertip", target: [0.2, 0.4, 0] }, mj.layout);

@@ -115,7 +115,7 @@ async function runSeed(seed: number): Promise<SeedResult> {
       const task = new Task(spec, truth.layout);
       const planner = new IcemPlanner(model, task, { population: config.population, horizon: config.horizon, seed: plannerSeed * 100 + i });
       bridge.reset();
-      const r = planEpisode({ bridge, truth, planner, task, startState: (s) => (model === mjModel ? (mjModel.syncFrom(bridge.raw.data), s) : s) });
+      const r = planEpisode({ bridge, truth, planner, task, startState: (s) => (model === mjModel ? (mjModel.syncFrom(bridge), s) : s) });
       (spec.kind === "reach" ? out.reach : out.pose).push(r.success ? 1 : 0);
       (spec.kind === "reach" ? out.reachErr : out.poseErr).push(r.metric);
     });

@@ -77,7 +77,7 @@ async function runSeed(seed: number): Promise<EpisodeRow[]> {
       for (const mode of config.modes) {
         const planner = new IcemPlanner(model, task, { mode, population, horizon: config.horizon, seed: seed * 100 + t });
         bridge.reset();
-        const r = planEpisode({ bridge, truth, planner, task, startState: (s) => (model.syncFrom(bridge.raw.data), s) });
+        const r = planEpisode({ bridge, truth, planner, task, startState: (s) => (model.syncFrom(bridge), s) });
         rows.push({ seed, target: t, mode, population, success: r.success, finalErrorM: r.metric, rolloutsPerStep: r.rolloutsPerStep, planMsMean: r.planMsMean });
         process.stderr.write(`experiment: seed ${seed} target ${t} ${mode} N ${population}: ${r.success ? "success" : "miss"} (${(r.metric * 100).toFixed(1)} cm)\n`);
       }

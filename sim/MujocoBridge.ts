@@ -138,6 +138,28 @@ export class MujocoBridge implements SteppableBridge {
     return { mj: this.#mj, model: this.#model, data: this.#data };
   }
 
+  /** Length of a physics state vector (time, qpos, qvel, act): 1 + nq + nv + na. */
+  get physicsStateSize(): number {
+    const { model } = this.raw;
+    return 1 + model.nq + model.nv + model.na;
+  }
+
+  /**
+   * Copies the simulation's physics state [time, qpos, qvel, act] into `out` (at least
+   * `physicsStateSize` long): what a planner's exact model restores before it rolls out.
+   */
+  readPhysicsState(out: Float64Array): Float64Array {
+    const { data } = this.raw;
+    const qpos = data.qpos as Float64Array;
+    const qvel = data.qvel as Float64Array;
+    const act = data.act as Float64Array;
+    out[0] = data.time;
+    out.set(qpos, 1);
+    out.set(qvel, 1 + qpos.length);
+    out.set(act, 1 + qpos.length + qvel.length);
+    return out;
+  }
+
   /** Names of the model's sites, in MuJoCo's order (unnamed sites as `site<i>`); empty before configure(). */
   get siteNames(): readonly string[] {
     if (!this.#mj || !this.#model) return [];

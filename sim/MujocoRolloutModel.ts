@@ -17,7 +17,7 @@ import type { Rng } from "../src/core/rng.js";
 import { loadModel } from "./loadModel.js";
 import type { ModelSource } from "./modelSource.js";
 import { loadMujocoModule, type MjData, type MjModel, type Mujoco } from "./mujocoModule.js";
-import { SimOptionError } from "./MujocoBridge.js";
+import { SimOptionError, type MujocoBridge } from "./MujocoBridge.js";
 
 export interface MujocoRolloutModelOptions {
   readonly source: ModelSource;
@@ -182,20 +182,12 @@ export class MujocoRolloutModel implements RolloutModel {
     return this.#snapshot.length;
   }
 
-  /** Copies [time, qpos, qvel, act] of `data` (a simulation of the same model) into `out`. */
-  static readPhysicsState(data: MjData, out: Float64Array): void {
-    out[0] = data.time;
-    const qpos = data.qpos as Float64Array;
-    const qvel = data.qvel as Float64Array;
-    const act = data.act as Float64Array;
-    out.set(qpos, 1);
-    out.set(qvel, 1 + qpos.length);
-    out.set(act, 1 + qpos.length + qvel.length);
-  }
-
-  /** Rollouts start from the state of `data` (a running simulation of the same model) from now on. */
-  syncFrom(data: MjData): void {
-    MujocoRolloutModel.readPhysicsState(data, this.#snapshot);
+  /** Rollouts start from the state of `body` (a running simulation of the same model) from now on. */
+  syncFrom(body: MujocoBridge): void {
+    if (body.physicsStateSize !== this.#snapshot.length) {
+      throw new SimOptionError(`the simulation's physics state has ${body.physicsStateSize} entries, the model needs ${this.#snapshot.length} (1 + nq + nv + na): is it the same model?`);
+    }
+    body.readPhysicsState(this.#snapshot);
     this.#hasSnapshot = true;
   }
 

@@ -43,7 +43,6 @@ export function planEpisode(o: PlanEpisodeOptions): PlanEpisodeResult {
   const steps = Math.max(1, Math.round(task.episodeSec / period));
   const command = createMuscleCommand(bridge.spec);
   const truthState = new Float64Array(truth.layout.size);
-  const data = bridge.raw.data;
   planner.reset();
   task.startEpisode();
   const errors: number[] = [];
@@ -51,7 +50,7 @@ export function planEpisode(o: PlanEpisodeOptions): PlanEpisodeResult {
   let planMsMax = 0;
   let rollouts = 0;
   for (let k = 0; k < steps; k++) {
-    truth.syncFrom(data);
+    truth.syncFrom(bridge);
     truth.readState(truthState);
     const start = o.startState ? o.startState(truthState) : truthState;
     const t0 = performance.now();
@@ -63,7 +62,7 @@ export function planEpisode(o: PlanEpisodeOptions): PlanEpisodeResult {
     for (let j = 0; j < command.values.length; j++) command.values[j] = plan.action[j];
     bridge.write(0, period, command);
     bridge.advance(period);
-    truth.syncFrom(data);
+    truth.syncFrom(bridge);
     truth.readState(truthState);
     const e = task.observe(truthState, (k + 1) * period);
     errors.push(e);

@@ -5,7 +5,7 @@
  * only for a learned ensemble.
  *
  * The start state a PlanFunction takes: for MuJoCo, the simulation's physics state
- * (MujocoRolloutModel.readPhysicsState: time, qpos, qvel, act), so rollouts begin exactly where the
+ * (MujocoBridge.readPhysicsState: time, qpos, qvel, act), so rollouts begin exactly where the
  * simulation is; for a learned model, the state vector in the model's layout.
  */
 import type { ModelSource } from "../../sim/modelSource.js";

@@ -181,8 +181,8 @@ export async function runPlanning(o: RunPlanningOptions): Promise<PlanningRunRes
           : undefined;
       const controller = new PlannerController({
         backend,
-        stateSize: physics ? 1 + bridge.raw.model.nq + bridge.raw.model.nv + bridge.raw.model.na : truth.layout.size,
-        readState: physics ? (_f, out) => MujocoRolloutModel.readPhysicsState(bridge.raw.data, out) : (frame, out) => reader.fill(frame, out),
+        stateSize: physics ? bridge.physicsStateSize : truth.layout.size,
+        readState: physics ? (_f, out) => bridge.readPhysicsState(out) : (frame, out) => reader.fill(frame, out),
         horizon,
         stepSec: physics ? o.stepSec : readWorldModel(o.modelFrom!).stepSec,
         onPlan,
@@ -195,7 +195,7 @@ export async function runPlanning(o: RunPlanningOptions): Promise<PlanningRunRes
       offsetSec += steps * period;
       task.startEpisode();
       const sub = loop.cycles$.subscribe((c) => {
-        truth.syncFrom(bridge.raw.data);
+        truth.syncFrom(bridge);
         truth.readState(truthState);
         task.observe(truthState, c.tick.startSec + period);
       });

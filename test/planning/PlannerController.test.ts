@@ -120,8 +120,7 @@ describe("PlannerController", () => {
     const bridge = new MujocoBridge({ source, frameSkip: 50 });
     await bridge.configure();
     await bridge.activate();
-    const physics = new Float64Array(1 + bridge.raw.model.nq + bridge.raw.model.nv + bridge.raw.model.na);
-    MujocoRolloutModel.readPhysicsState(bridge.raw.data, physics);
+    const physics = bridge.readPhysicsState(new Float64Array(bridge.physicsStateSize));
     try {
       assert.equal(backend.busy, false);
       backend.request(physics, 0);

@@ -32,7 +32,7 @@ describe("MujocoRolloutModel", () => {
       bridge.write(0, 0, cmd);
       bridge.advance(bridge.controlPeriodSec);
     }
-    model.syncFrom(bridge.raw.data);
+    model.syncFrom(bridge);
     const h = 8;
     const actions = new Float32Array(2 * h * 6);
     for (let k = 0; k < actions.length; k++) actions[k] = rng.next();
