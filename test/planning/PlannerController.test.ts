@@ -7,7 +7,6 @@ import { PlannerController } from "../../src/planning/PlannerController.js";
 import type { PlanFunction } from "../../src/planning/planSetup.js";
 import { resolveModelSource } from "../../sim/modelSource.js";
 import { MujocoBridge } from "../../sim/MujocoBridge.js";
-import { MujocoRolloutModel } from "../../sim/MujocoRolloutModel.js";
 
 const spec: RobotSpec = {
   name: "two",
