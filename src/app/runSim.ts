@@ -12,6 +12,8 @@ import { DepController, type DepControllerOptions } from "../dep/DepController.j
 import { runObservedLoop, type ProblemCounts } from "./runLoop.js";
 import { ModelContentError, MujocoBridge } from "../../sim/MujocoBridge.js";
 import { resolveModelSource, type ModelSource } from "../../sim/modelSource.js";
+import { defaultOutputMapping } from "../dep/outputMappings.js";
+import { modelSha256, TENDON_VERSION, type RunIdentity } from "./runIdentity.js";
 
 export type ExplorationKind = "dep" | "noise";
 
@@ -33,6 +35,8 @@ export interface SimRunOptions {
   readonly onLoop?: (loop: ControlLoop, totalTicks: number) => void;
   /** Loop plugins: the safety layer of `--serve`, the observers (see src/loop/extension.ts). */
   readonly plugins?: readonly LoopPlugin[];
+  /** Called with what the run runs once the model is loaded and the controller built, before the first tick (the recording's metadata). */
+  readonly onStart?: (identity: RunIdentity) => void;
 }
 
 export interface SimRunResult {
@@ -53,6 +57,8 @@ export interface SimRunResult {
   readonly problems: readonly ProblemEvent[];
   /** Every problem, counted by code. */
   readonly problemCounts: ProblemCounts;
+  /** What ran: version, model hash, DEP's preset, parameters and mapping, seed, rate, frame skip. */
+  readonly identity: RunIdentity;
 }
 
 export const DEFAULT_RATE_HZ = 50;
@@ -72,6 +78,21 @@ export async function runSim(options: SimRunOptions): Promise<SimRunResult> {
     const controller: Controller =
       options.explorer === "dep" ? new DepController(options.dep ?? {}) : new UniformNoiseController({ seed: options.seed });
     const periodSec = bridge.controlPeriodSec;
+    const identity: RunIdentity = {
+      tendonVersion: TENDON_VERSION,
+      command: "sim",
+      model: spec.name,
+      modelSha256: modelSha256(source),
+      controller: controller.name,
+      ...(controller instanceof DepController
+        ? { preset: options.dep?.preset ?? "default", mapping: options.dep?.outputMapping ?? defaultOutputMapping(spec), params: controller.params }
+        : {}),
+      seed: options.seed,
+      rateHz: 1 / periodSec,
+      frameSkip: bridge.frameSkip,
+      timestepSec: bridge.timestepSec,
+    };
+    options.onStart?.(identity);
     const totalTicks = Math.max(1, Math.round(options.durationSec / periodSec));
     const run = await runObservedLoop({
       bridge,
@@ -100,6 +121,7 @@ export async function runSim(options: SimRunOptions): Promise<SimRunResult> {
       coverageBins: run.coverageBins,
       problems: run.problems,
       problemCounts: run.problemCounts,
+      identity,
     };
   } finally {
     await bridge.shutdown();

@@ -8,6 +8,7 @@ import fs from "node:fs";
 import type { Command } from "commander";
 import { describeDamagedChunk, summarizeRecording, type RecordingSummary } from "../observability/readRecording.js";
 import { UsageError } from "./errors.js";
+import { formatRunIdentity, RUN_IDENTITY_METADATA, type RunIdentity } from "../app/runIdentity.js";
 
 export function registerInfoCommand(program: Command): void {
   program
@@ -15,13 +16,20 @@ export function registerInfoCommand(program: Command): void {
     .description("show what an MCAP recording holds: topics, types, counts, duration; says whether it was cut short")
     .argument("<file>", "an MCAP file (tendon --record, ros2 bag record -s mcap)")
     .option("--json", "print one line of JSON instead", false)
-    .action(async (file: string, flags: { json: boolean }) => {
+    .option("--params", "print what the recorded run ran (preset, DEP parameters, mapping, rate, frame skip, seed, model hash) as JSON, for tendon sim --params", false)
+    .action(async (file: string, flags: { json: boolean; params: boolean }) => {
       if (!fs.existsSync(file)) throw new UsageError(`no file '${file}'`);
       let s: RecordingSummary;
       try {
         s = await summarizeRecording(file);
       } catch (err) {
         throw new UsageError(`cannot read '${file}': ${(err as Error).message}`);
+      }
+      if (flags.params) {
+        const json = s.metadata.get(RUN_IDENTITY_METADATA)?.json;
+        if (!json) throw new UsageError(`'${file}' does not say what its run ran (no ${RUN_IDENTITY_METADATA} metadata: recorded by an older tendon, or not by tendon sim/hw)`);
+        process.stdout.write(`${JSON.stringify(JSON.parse(json), null, 2)}\n`);
+        return;
       }
       process.stdout.write(flags.json ? `${JSON.stringify(infoJson(s))}\n` : formatInfo(s));
     });
@@ -85,6 +93,8 @@ export function formatInfo(s: RecordingSummary): string {
   const run = s.metadata.get("tendon.run");
   if (run?.command === "node") lines.push(`  run            tendon node: ${(JSON.parse(run.nodes ?? "[]") as string[]).join(", ")} (${run.transport ?? "?"})`);
   else if (run) lines.push(`  run            tendon ${run.command ?? ""}: ${run.controller ?? "?"} on ${run.model ?? "?"} at ${Number(run.rate_hz ?? 0).toFixed(1)} Hz`);
+  const identity = s.metadata.get(RUN_IDENTITY_METADATA)?.json;
+  if (identity) lines.push(...formatRunIdentity(JSON.parse(identity) as RunIdentity));
   const summary = s.metadata.get("tendon.summary");
   if (!summary && run && run.command !== "node") lines.push(`  summary        none (the run did not finish)`);
   return `${lines.join("\n")}\n`;

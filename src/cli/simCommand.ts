@@ -17,6 +17,7 @@ import type { ControlLoop } from "../loop/ControlLoop.js";
 import { addServeOptions, servePort, serveSessionFromFlags, type ServeFlags } from "./serveFlags.js";
 import { addObserveOptions, formatRecording, observersFromFlags, type ObserveFlags } from "./observeFlags.js";
 import { closePlugins } from "../loop/extension.js";
+import { formatRunIdentity, isRunIdentity, RUN_IDENTITY_METADATA, runIdentityMetadata, type RunIdentity } from "../app/runIdentity.js";
 
 interface SimFlags extends ServeFlags, ObserveFlags {
   model: string;
@@ -40,7 +41,7 @@ export function registerSimCommand(program: Command): void {
     .description("explore a simulated muscle arm with DEP (the main job)")
     .option("-m, --model <name|file|folder>", `built-in model (${Object.keys(BUILTIN_MODELS).join(", ")}), MJCF file, or folder with one model`, DEFAULT_MODEL)
     .addOption(new Option("-p, --preset <name>", "DEP parameter preset").argParser(oneOf("--preset", DEP_PRESET_NAMES)))
-    .option("--params <file>", "DEP parameters as JSON, with the reference implementation's names (kappa, tau, ...); applied over the preset")
+    .option("--params <file>", "DEP parameters as JSON, with the reference implementation's names (kappa, tau, ...), applied over the preset; or what a previous run ran (tendon info --params REC.mcap > p.json), to repeat it")
     .addOption(new Option("--mapping <name>", "map DEP's output y in [-1, 1] to muscle control").argParser(oneOf("--mapping", OUTPUT_MAPPINGS)))
     .option("-d, --duration <sec>", "simulated seconds to run", positiveNumber("--duration"), 60)
     .option("-s, --seed <n>", "random seed (initial state, noise exploration)", nonNegativeInteger("--seed"), 0)
@@ -52,13 +53,58 @@ export function registerSimCommand(program: Command): void {
     .option("--json", "end stdout with one line of JSON summary", false)
     .option("--no-progress", "no progress bar");
   addServeOptions(addObserveOptions(sim)).action(async (flags: SimFlags, cmd: Command) => {
-    await simAction(flags, cmd.getOptionValueSource("duration") !== "default", cmd.getOptionValueSource("rate") !== "default");
+    const given = (name: string): boolean => cmd.getOptionValueSource(name) !== undefined && cmd.getOptionValueSource(name) !== "default";
+    await simAction(repeatFrom(flags, given), given("duration"), given("rate"));
   });
 }
 
-async function simAction(flags: SimFlags, durationGiven: boolean, rateGiven: boolean): Promise<void> {
-  const depParams = flags.params ? readDepParamsFile(flags.params) : undefined;
-  const dep = { preset: flags.preset, params: depParams, outputMapping: flags.mapping };
+/**
+ * The JSON of a `--params` file as a run identity, when it is one: the "tendon.params" record's
+ * JSON (`tendon info --params`), the record's entries (`{"json": "..."}`), or `tendon info
+ * --json`'s line (its `metadata`); undefined for a plain object of DEP parameters.
+ */
+export function runIdentityOf(value: Record<string, unknown>): RunIdentity | undefined {
+  const meta = value.metadata as Record<string, unknown> | undefined;
+  const record = (meta && typeof meta === "object" ? meta[RUN_IDENTITY_METADATA] : undefined) ?? value;
+  let candidate: unknown = record;
+  if (record && typeof record === "object" && typeof (record as { json?: unknown }).json === "string") {
+    try {
+      candidate = JSON.parse((record as { json: string }).json);
+    } catch {
+      return undefined;
+    }
+  }
+  return candidate && typeof candidate === "object" && isRunIdentity(candidate as Record<string, unknown>) ? (candidate as RunIdentity) : undefined;
+}
+
+/**
+ * Flags with a run identity's values where `--params` names one: its DEP parameters, preset and
+ * mapping, seed, frame skip and model, each unless the command line gives it. The parameters are
+ * those the run resolved, so they are used as they are (over their own preset).
+ */
+type RepeatFlags = SimFlags & { depParams?: Record<string, unknown>; repeats?: RunIdentity };
+
+function repeatFrom(flags: SimFlags, given: (name: string) => boolean): RepeatFlags {
+  if (!flags.params) return flags;
+  const file = readDepParamsFile(flags.params);
+  const id = runIdentityOf(file);
+  if (!id) return { ...flags, depParams: file };
+  if (id.command !== "sim") throw new UsageError(`--params file '${flags.params}' is what a 'tendon ${id.command}' run ran; tendon sim repeats 'tendon sim' runs`);
+  const out: RepeatFlags = {
+    ...flags,
+    repeats: id,
+    depParams: { ...id.params },
+    preset: given("preset") ? flags.preset : (id.preset as DepPresetName | undefined),
+    mapping: given("mapping") ? flags.mapping : (id.mapping as OutputMappingName | undefined),
+    seed: given("seed") ? flags.seed : id.seed,
+    model: given("model") ? flags.model : id.model,
+    frameSkip: given("frameSkip") || given("rate") ? flags.frameSkip : id.frameSkip,
+  };
+  return out;
+}
+
+async function simAction(flags: RepeatFlags, durationGiven: boolean, rateGiven: boolean): Promise<void> {
+  const dep = { preset: flags.preset, params: flags.depParams, outputMapping: flags.mapping };
   const out = process.stdout;
   // --serve: the API on the DEP run, in real time, until stopped unless a duration is given.
   const port = flags.serve === undefined ? undefined : servePort(flags.serve);
@@ -87,6 +133,7 @@ async function simAction(flags: SimFlags, durationGiven: boolean, rateGiven: boo
           explorer: "dep",
           dep,
           plugins: depPlugins,
+          onStart: (identity) => observers?.addMetadata(RUN_IDENTITY_METADATA, runIdentityMetadata(identity)),
           onLoop,
         }),
       );
@@ -103,6 +150,9 @@ async function simAction(flags: SimFlags, durationGiven: boolean, rateGiven: boo
 
   const rounded = roundedRateNote(flags.rate, depRun, rateGiven && flags.frameSkip === undefined);
   if (rounded) process.stderr.write(`${rounded}\n`);
+  if (flags.repeats && flags.repeats.modelSha256 !== depRun.identity.modelSha256) {
+    process.stderr.write(`tendon sim: the model '${depRun.model}' is not the one the --params run ran (sha256 ${depRun.identity.modelSha256.slice(0, 12)}, was ${flags.repeats.modelSha256.slice(0, 12)})\n`);
+  }
   out.write(formatSummary(depRun, noiseRun, flags));
   if (interrupted) out.write(`  interrupted    yes: stopped by a signal after ${f2(depRun.loop.simSec)} of ${f2(flags.duration)} s\n`);
   if (recording) out.write(formatRecording(recording));
@@ -172,7 +222,8 @@ async function withProgress(
  * What the summary reads from a run: `tendon sim`'s, or `tendon hw`'s (real time on muscle boards:
  * no frame skip or physics step, and no coverage without joint sensors).
  */
-export type SummaryRun = Omit<SimRunResult, "explorer" | "frameSkip" | "timestepSec" | "coverage"> & {
+export type SummaryRun = Omit<SimRunResult, "explorer" | "frameSkip" | "timestepSec" | "coverage" | "identity"> & {
+  readonly identity?: RunIdentity;
   readonly frameSkip?: number;
   readonly timestepSec?: number;
   readonly coverage: number | null;
@@ -215,6 +266,7 @@ export function formatSummary(dep: SummaryRun, noise: SummaryRun | undefined, fl
   if (noise && noise.coverage !== null) {
     lines.push(`                 noise ${f3(noise.coverage)}   (uniform random muscle commands every tick, same duration and seed)`);
   }
+  if (dep.identity) lines.push(...formatRunIdentity(dep.identity));
   lines.push(...formatProblems(dep.loop.problems, dep.problemCounts, dep.problems));
   return `${lines.join("\n")}\n`;
 }
@@ -257,6 +309,7 @@ export function jsonSummary(dep: SummaryRun, noise: SummaryRun | undefined, flag
     loop: dep.loop.stats,
     problems: dep.loop.problems,
     problemCounts: dep.problemCounts,
+    ...(dep.identity ? { identity: dep.identity } : {}),
     ...(noise ? { noise: { simSeconds: noise.loop.simSec, ticks: noise.loop.ticks, wallSeconds: noise.loop.wallSec, loop: noise.loop.stats } } : {}),
   };
 }

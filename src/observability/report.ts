@@ -12,6 +12,7 @@
 import fs from "node:fs";
 import { TOPICS } from "../transport/topics.js";
 import type { DiagnosticArrayMsg, Float64MultiArrayMsg, JointStateMsg } from "../transport/messages.js";
+import { RUN_IDENTITY_METADATA, type RunIdentity } from "../app/runIdentity.js";
 import { uplotFiles } from "./dashboard/DashboardRoutes.js";
 import { describeDamagedChunk, readMessages, summarizeRecording, type RecordingSummary } from "./readRecording.js";
 
@@ -58,6 +59,8 @@ export interface ReportData {
   readonly summary: RecordingSummary;
   readonly run: Record<string, string> | undefined;
   readonly runSummary: Record<string, unknown> | undefined;
+  /** What the run ran (the "tendon.params" record), when the recording says. */
+  readonly identity: RunIdentity | undefined;
   readonly coverage: Record<string, { bins: number; points: [number, number][] }> | undefined;
   readonly commands: Series;
   readonly lengths: Series;
@@ -115,11 +118,13 @@ export async function collectReport(file: string): Promise<ReportData> {
     for (let i = 0; i < k; i++) matrices.push(allMatrices[Math.round((i * (allMatrices.length - 1)) / Math.max(1, k - 1))]);
   }
   const summaryJson = summary.metadata.get("tendon.summary")?.json;
+  const identityJson = summary.metadata.get(RUN_IDENTITY_METADATA)?.json;
   const cov = summary.metadata.get("tendon.coverage");
   return {
     title: file.split("/").pop() ?? file,
     summary,
     run,
+    identity: identityJson ? (JSON.parse(identityJson) as RunIdentity) : undefined,
     runSummary: summaryJson ? (JSON.parse(summaryJson) as Record<string, unknown>) : undefined,
     coverage: cov ? Object.fromEntries(Object.entries(cov).map(([k, v]) => [k, JSON.parse(v) as { bins: number; points: [number, number][] }])) : undefined,
     commands,
@@ -185,6 +190,23 @@ function coverageSection(d: ReportData): string {
   }.</p><div id="plot-coverage" class="plot"></div></section>`;
 }
 
+/** What the run ran ("tendon.params"): version, model hash, seed, rate, DEP's preset, mapping and parameters. */
+function identitySection(d: ReportData): string {
+  const id = d.identity;
+  if (!id) return "";
+  const rows: [string, string][] = [
+    ["tendon", id.tendonVersion],
+    ["command", `tendon ${id.command}`],
+    ["model", `${id.model} (sha256 ${id.modelSha256})`],
+    ["controller", id.controller],
+    ["seed", String(id.seed)],
+    ["rate", `${fmt(id.rateHz, 6)} Hz${id.frameSkip !== undefined ? ` (frame skip ${id.frameSkip} x ${fmt((id.timestepSec ?? 0) * 1000, 4)} ms)` : ""}`],
+    ...(id.params ? ([["preset", id.preset ?? "default"], ["mapping", id.mapping ?? "default"]] as [string, string][]) : []),
+    ...Object.entries(id.params ?? {}).map(([k, v]): [string, string] => [`DEP ${k}`, String(v)]),
+  ];
+  return `<section id="ran"><h2>What ran</h2><p class="small">Repeat it: <code>tendon info --params FILE.mcap &gt; p.json; tendon sim --params p.json</code></p><table>${rows.map(([k, v]) => `<tr><th>${esc(k)}</th><td>${esc(v)}</td></tr>`).join("")}</table></section>`;
+}
+
 /** The report as one HTML document. */
 export function renderReport(d: ReportData): string {
   const { js, css } = uplotFiles();
@@ -225,6 +247,7 @@ ${s.damagedChunks.length === 0 ? "" : `<p class="warn" id="damaged"><b>Damaged r
 ${coverageSection(d)}
 <section><h2>DEP matrix</h2>${d.matrices.length === 0 ? "<p>No /dep/matrix in this recording.</p>" : `<p class="small">Rows: motors, columns: sensors; each normalized to its largest entry: blue negative, red positive.</p><div class="matrices" id="matrices"></div>`}</section>
 <section><h2>Loop</h2><div class="grid"><div>${loopTable(d)}</div><div id="plot-timing" class="plot"></div></div></section>
+${identitySection(d)}
 <section><h2>Topics</h2>${topicTable(s)}</section>
 <script>${fs.readFileSync(js, "utf8")}</script>
 <script>
