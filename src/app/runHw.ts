@@ -14,6 +14,7 @@ import { MuscleBoardBridge, type LinkCounters } from "../../hardware/MuscleBoard
 import type { BoardEvent, HardwareEvent } from "../../hardware/events.js";
 import type { MuscleBoardBridgeOptions } from "../../hardware/options.js";
 import type { LoopPlugin } from "../loop/extension.js";
+import { sha256, TENDON_VERSION, type RunIdentity } from "./runIdentity.js";
 
 export interface HwRunOptions {
   readonly bridge: MuscleBoardBridgeOptions;
@@ -36,9 +37,15 @@ export interface HwRunOptions {
   readonly onEvent?: (event: HardwareEvent) => void;
   /** Loop plugins: the safety layer of `--serve`, the observers (see src/loop/extension.ts). */
   readonly plugins?: readonly LoopPlugin[];
+  /** The hardware configuration's source (the --config file's text), hashed into the identity; default: the bridge options as JSON. */
+  readonly configSource?: string;
+  /** Called with what the run runs once the boards are configured and the controller built, before the first tick. */
+  readonly onStart?: (identity: RunIdentity) => void;
 }
 
 export interface HwRunResult {
+  /** What ran: version, configuration hash, DEP's preset, parameters and mapping, seed, rate. */
+  readonly identity: RunIdentity;
   readonly model: string;
   readonly muscles: readonly string[];
   readonly joints: readonly string[];
@@ -86,6 +93,19 @@ export async function runHw(options: HwRunOptions): Promise<HwRunResult> {
     if (mapping === "myosuite") throw new RangeError(`mapping "myosuite" maps to activations 0..1; on the boards use "sigmoid" (the same curve over the command range) or "linear"`);
     const controller = new DepController({ ...options.dep, outputMapping: mapping });
     const periodSec = 1 / rateHz;
+    const identity: RunIdentity = {
+      tendonVersion: TENDON_VERSION,
+      command: "hw",
+      model: spec.name,
+      modelSha256: sha256(options.configSource ?? JSON.stringify(options.bridge)),
+      controller: controller.name,
+      preset: options.dep?.preset ?? "default",
+      mapping,
+      params: controller.params,
+      seed: options.seed ?? 0,
+      rateHz,
+    };
+    options.onStart?.(identity);
     const totalTicks = Math.max(1, Math.round(options.durationSec * rateHz));
     const timer = options.timer ?? new NodeTimer();
     const run = await runObservedLoop({
@@ -120,6 +140,7 @@ export async function runHw(options: HwRunOptions): Promise<HwRunResult> {
       link: bridge.linkCounters(),
       boards: bridge.boards(),
       boardEvents,
+      identity,
     };
   } finally {
     await bridge.shutdown();

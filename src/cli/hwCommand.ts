@@ -19,6 +19,7 @@ import { addServeOptions, servePort, serveSessionFromFlags, type ServeFlags } fr
 import { addObserveOptions, formatRecording, observersFromFlags, type ObserveFlags } from "./observeFlags.js";
 import { closePlugins } from "../loop/extension.js";
 import { formatSummary, jsonSummary } from "./simCommand.js";
+import { RUN_IDENTITY_METADATA, runIdentityMetadata } from "../app/runIdentity.js";
 
 interface HwFlags extends ServeFlags, ObserveFlags {
   port: string[];
@@ -167,6 +168,8 @@ async function hwAction(flags: HwFlags, durationGiven: boolean): Promise<void> {
       rateHz: flags.rate,
       seed: flags.seed,
       coverageBins: flags.bins,
+      configSource: flags.config && fs.existsSync(flags.config) ? fs.readFileSync(flags.config, "utf8") : undefined,
+      onStart: (identity) => observers?.addMetadata(RUN_IDENTITY_METADATA, runIdentityMetadata(identity)),
       // A lost link is said at once, whatever else is on the terminal.
       onEvent: (e) => {
         if (e.type !== "problem" || (e.code !== "link_lost" && e.code !== "link_restored")) return;

@@ -5,7 +5,10 @@ import os from "node:os";
 import path from "node:path";
 import { BUILTIN_MODELS, builtinModelDir } from "../../sim/modelSource.js";
 import { lastJsonLine, runCli } from "../helpers/cli.js";
-import { recordSim } from "../observability/helpers.js";
+import { spawn } from "node:child_process";
+import { summarizeRecording } from "../../src/observability/readRecording.js";
+import { projectRoot } from "../helpers/paths.js";
+import { recordSim, until } from "../observability/helpers.js";
 
 /** Every run says what it ran, and a recording's run can be repeated from it. */
 describe("tendon sim says what it ran, and repeats a recorded run", function () {
@@ -83,5 +86,31 @@ describe("tendon sim says what it ran, and repeats a recorded run", function () 
     const r = await runCli(["info", "--params", bare]);
     assert.equal(r.code, 2);
     assert.match(r.stderr, /does not say what its run ran \(no tendon\.params metadata/);
+  });
+
+  it("tendon hw says it too: summary, JSON and the recording", async () => {
+    const sim = spawn(process.execPath, ["--import", "tsx", path.join(projectRoot, "src", "cli", "run.ts"), "board-sim", "--boards", "1"], { cwd: projectRoot, stdio: ["ignore", "pipe", "pipe"] });
+    const stopped = new Promise((resolve) => sim.on("close", resolve));
+    try {
+      let out = "";
+      sim.stdout!.setEncoding("utf8").on("data", (d: string) => (out += d));
+      sim.stderr!.resume();
+      const port = await until("the board simulator's port", async () => /^port (\S+) boards/m.exec(out)?.[1]);
+      const file = path.join(tmp, "hw.mcap");
+      const r = await runCli(["hw", "--port", port, "--duration", "0.5", "--preset", "myosuite", "--record", file, "--json", "--host-watchdog-ms", "500", "--board-watchdog-ms", "500"]);
+      assert.equal(r.code, 0, r.stderr);
+      const id = lastJsonLine(r.stdout).identity;
+      assert.equal(id.command, "hw");
+      assert.equal(id.preset, "myosuite");
+      assert.equal(id.mapping, "linear");
+      assert.equal(id.params.kappa, 1169.7);
+      assert.match(id.modelSha256, /^[0-9a-f]{64}$/);
+      assert.match(r.stdout, /\n {2}dep params {5}kappa=1169\.7 /);
+      const s = await summarizeRecording(file);
+      assert.deepEqual(JSON.parse(s.metadata.get("tendon.params")!.json), id);
+    } finally {
+      sim.kill("SIGINT");
+      await stopped;
+    }
   });
 });
