@@ -5,7 +5,7 @@
 import type { Controller } from "../core/controller.js";
 import type { ProblemEvent } from "../core/events.js";
 import type { ControlLoop, LoopResult } from "../loop/ControlLoop.js";
-import { NodeTimer } from "../loop/ticks.js";
+import { NodeTimer, type TimingMode } from "../loop/ticks.js";
 import type { LoopPlugin } from "../loop/extension.js";
 import { UniformNoiseController } from "../dep/UniformNoiseController.js";
 import { DepController, type DepControllerOptions } from "../dep/DepController.js";
@@ -30,6 +30,8 @@ export interface SimRunOptions {
   /** Physics steps per control tick; overrides `rateHz`. */
   readonly frameSkip?: number;
   readonly realtime?: boolean;
+  /** How the real-time timer waits for a tick (see NodeTimer): `precise` (default) or `low-cpu`. */
+  readonly timing?: TimingMode;
   readonly coverageBins?: number;
   /** Called once the loop exists (progress display, stop on a signal). */
   readonly onLoop?: (loop: ControlLoop, totalTicks: number) => void;
@@ -100,7 +102,7 @@ export async function runSim(options: SimRunOptions): Promise<SimRunResult> {
       mode: options.realtime ? "realtime" : "lockstep",
       periodSec,
       totalTicks,
-      timer: options.realtime ? new NodeTimer() : undefined,
+      timer: options.realtime ? NodeTimer.forMode(options.timing) : undefined,
       plugins: options.plugins,
       coverageBins: options.coverageBins,
       onLoop: (loop) => options.onLoop?.(loop, totalTicks),

@@ -162,7 +162,7 @@ async function hwAction(flags: HwFlags, durationGiven: boolean): Promise<void> {
     run = await runHw({
       bridge,
       dep: { preset: flags.preset, params: depParams, outputMapping: flags.mapping },
-      timer: flags.timing === "low-cpu" ? NodeTimer.lowCpu() : undefined,
+      timer: NodeTimer.forMode(flags.timing),
       durationSec,
       plugins,
       rateHz: flags.rate,

@@ -14,6 +14,7 @@ import type { ProblemEvent } from "../core/events.js";
 import { UsageError } from "./errors.js";
 import { nonNegativeInteger, oneOf, positiveInteger, positiveNumber, readDepParamsFile } from "./parse.js";
 import type { ControlLoop } from "../loop/ControlLoop.js";
+import { TIMING_MODES, type TimingMode } from "../loop/ticks.js";
 import { addServeOptions, servePort, serveSessionFromFlags, type ServeFlags } from "./serveFlags.js";
 import { addObserveOptions, formatRecording, observersFromFlags, type ObserveFlags } from "./observeFlags.js";
 import { closePlugins } from "../loop/extension.js";
@@ -29,6 +30,7 @@ interface SimFlags extends ServeFlags, ObserveFlags {
   rate: number;
   frameSkip?: number;
   realtime: boolean;
+  timing: TimingMode;
   compareNoise: boolean;
   json: boolean;
   progress: boolean;
@@ -48,6 +50,7 @@ export function registerSimCommand(program: Command): void {
     .option("-r, --rate <hz>", "control rate in Hz (sets the physics frame skip)", positiveNumber("--rate"), DEFAULT_RATE_HZ)
     .option("--frame-skip <n>", "physics steps per control tick (instead of --rate)", positiveInteger("--frame-skip"))
     .option("--realtime", "pace the loop on the wall clock instead of running as fast as possible", false)
+    .addOption(new Option("--timing <mode>", "with --realtime: precise polls the last 1 ms before each tick (a busy core at 500 Hz); low-cpu sleeps until 0.7 ms before it").argParser(oneOf("--timing", TIMING_MODES)).default("precise"))
     .option("--compare-noise", "also run uniform noise exploration for the same duration and compare coverage", false)
     .option("--bins <n>", "cells per joint of the coverage grid", positiveInteger("--bins"), 20)
     .option("--json", "end stdout with one line of JSON summary", false)
@@ -119,7 +122,7 @@ async function simAction(flags: RepeatFlags, durationGiven: boolean, rateGiven: 
   // Observers first: their taps see the controller's own command, before arbitration.
   const depPlugins = [observers?.hooks("dep"), serve].filter((x) => x !== undefined);
   const durationSec = serve && !durationGiven ? Infinity : flags.duration;
-  const common = { model: flags.model, durationSec, seed: flags.seed, rateHz: flags.rate, frameSkip: flags.frameSkip, realtime: flags.realtime || serve !== undefined, coverageBins: flags.bins };
+  const common = { model: flags.model, durationSec, seed: flags.seed, rateHz: flags.rate, frameSkip: flags.frameSkip, realtime: flags.realtime || serve !== undefined, timing: flags.timing, coverageBins: flags.bins };
 
   let depRun: SimRunResult;
   let noiseRun: SimRunResult | undefined;

@@ -215,6 +215,11 @@ export class NodeTimer implements TimerPort {
     return new NodeTimer({ pollSec: LOW_CPU_POLL_SEC, spinSec: 0.0001 });
   }
 
+  /** The timer of a `--timing` mode: `precise` (the default) or `low-cpu`. */
+  static forMode(mode: TimingMode = "precise"): NodeTimer {
+    return mode === "low-cpu" ? NodeTimer.lowCpu() : new NodeTimer();
+  }
+
   nowSec(): number {
     return (performance.now() - this.#originMs) / 1000;
   }

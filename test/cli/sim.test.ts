@@ -28,6 +28,18 @@ describe("tendon sim (CLI)", function () {
     assert.equal(s.problems, 0);
   });
 
+  it("--timing low-cpu paces a real-time run; an unknown timing mode is a usage error", async () => {
+    const r = await runCli(["sim", "--realtime", "--rate", "100", "--duration", "0.5", "--timing", "low-cpu", "--json"]);
+    assert.equal(r.code, 0, r.stderr);
+    const s = lastJsonLine(r.stdout);
+    assert.equal(s.mode, "realtime");
+    assert.equal(s.ticks, 50);
+    assert.ok(s.wallSeconds >= 0.45, `a real-time run of 0.5 s took ${s.wallSeconds} s`);
+    const bad = await runCli(["sim", "--timing", "slow", "--duration", "0.1"]);
+    assert.equal(bad.code, 2);
+    assert.match(bad.stderr, /--timing must be one of precise, low-cpu/);
+  });
+
   it("--compare-noise reports both coverages; DEP explores more of the joint space than uniform noise", async () => {
     const r = await runCli(["sim", "--duration", "20", "--compare-noise", "--json"]);
     assert.equal(r.code, 0, r.stderr);
