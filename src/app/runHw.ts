@@ -14,7 +14,8 @@ import { MuscleBoardBridge, type LinkCounters } from "../../hardware/MuscleBoard
 import type { BoardEvent, HardwareEvent } from "../../hardware/events.js";
 import type { MuscleBoardBridgeOptions } from "../../hardware/options.js";
 import type { LoopPlugin } from "../loop/extension.js";
-import { sha256, TENDON_VERSION, type RunIdentity } from "./runIdentity.js";
+import { sha256, TENDON_VERSION } from "./runIdentity.js";
+import type { RunIdentity } from "../observability/runMetadata.js";
 
 export interface HwRunOptions {
   readonly bridge: MuscleBoardBridgeOptions;

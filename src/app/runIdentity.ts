@@ -9,31 +9,8 @@ import crypto from "node:crypto";
 import fs from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
-import type { DepParams } from "../dep/params.js";
+import type { RunIdentity } from "../observability/runMetadata.js";
 import { BUILTIN_MODELS, builtinModelDir, type ModelSource } from "../../sim/modelSource.js";
-
-export interface RunIdentity {
-  readonly tendonVersion: string;
-  readonly command: string;
-  readonly model: string;
-  /** sha256 (hex) of the model's source: the MJCF file as given (not the files it includes), the XML string, or the board configuration. */
-  readonly modelSha256: string;
-  readonly controller: string;
-  /** DEP's preset ("default" when none was named); absent for a controller that is not DEP. */
-  readonly preset?: string;
-  /** DEP's output mapping as it ran (the default one resolved). */
-  readonly mapping?: string;
-  /** DEP's parameters as they ran: the preset with every override applied (reference names). */
-  readonly params?: Readonly<DepParams>;
-  readonly seed: number;
-  readonly rateHz: number;
-  /** Physics steps per control tick (simulation only). */
-  readonly frameSkip?: number;
-  readonly timestepSec?: number;
-}
-
-/** The metadata record a recording keeps the identity in (entry "json"). */
-export const RUN_IDENTITY_METADATA = "tendon.params";
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 

@@ -13,7 +13,8 @@ import { runObservedLoop, type ProblemCounts } from "./runLoop.js";
 import { ModelContentError, MujocoBridge } from "../../sim/MujocoBridge.js";
 import { resolveModelSource, type ModelSource } from "../../sim/modelSource.js";
 import { defaultOutputMapping } from "../dep/outputMappings.js";
-import { modelSha256, TENDON_VERSION, type RunIdentity } from "./runIdentity.js";
+import { modelSha256, TENDON_VERSION } from "./runIdentity.js";
+import type { RunIdentity } from "../observability/runMetadata.js";
 
 export type ExplorationKind = "dep" | "noise";
 

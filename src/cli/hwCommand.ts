@@ -19,7 +19,8 @@ import { addServeOptions, servePort, serveSessionFromFlags, type ServeFlags } fr
 import { addObserveOptions, formatRecording, observersFromFlags, type ObserveFlags } from "./observeFlags.js";
 import { closePlugins } from "../loop/extension.js";
 import { formatSummary, jsonSummary } from "./simCommand.js";
-import { RUN_IDENTITY_METADATA, runIdentityMetadata } from "../app/runIdentity.js";
+import { runIdentityMetadata } from "../app/runIdentity.js";
+import { RUN_IDENTITY_METADATA } from "../observability/runMetadata.js";
 
 interface HwFlags extends ServeFlags, ObserveFlags {
   port: string[];

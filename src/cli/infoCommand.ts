@@ -8,7 +8,8 @@ import fs from "node:fs";
 import type { Command } from "commander";
 import { describeDamagedChunk, summarizeRecording, type RecordingSummary } from "../observability/readRecording.js";
 import { UsageError } from "./errors.js";
-import { formatRunIdentity, RUN_IDENTITY_METADATA, type RunIdentity } from "../app/runIdentity.js";
+import { formatRunIdentity } from "../app/runIdentity.js";
+import { RUN_IDENTITY_METADATA, type RunIdentity } from "../observability/runMetadata.js";
 
 export function registerInfoCommand(program: Command): void {
   program

@@ -18,7 +18,8 @@ import { TIMING_MODES, type TimingMode } from "../loop/ticks.js";
 import { addServeOptions, servePort, serveSessionFromFlags, type ServeFlags } from "./serveFlags.js";
 import { addObserveOptions, formatRecording, observersFromFlags, type ObserveFlags } from "./observeFlags.js";
 import { closePlugins } from "../loop/extension.js";
-import { formatRunIdentity, isRunIdentity, RUN_IDENTITY_METADATA, runIdentityMetadata, type RunIdentity } from "../app/runIdentity.js";
+import { formatRunIdentity, isRunIdentity, runIdentityMetadata } from "../app/runIdentity.js";
+import { RUN_IDENTITY_METADATA, type RunIdentity } from "../observability/runMetadata.js";
 
 interface SimFlags extends ServeFlags, ObserveFlags {
   model: string;

@@ -12,7 +12,7 @@
 import fs from "node:fs";
 import { TOPICS } from "../transport/topics.js";
 import type { DiagnosticArrayMsg, Float64MultiArrayMsg, JointStateMsg } from "../transport/messages.js";
-import { RUN_IDENTITY_METADATA, type RunIdentity } from "../app/runIdentity.js";
+import { RUN_IDENTITY_METADATA, type RunIdentity } from "./runMetadata.js";
 import { uplotFiles } from "./dashboard/DashboardRoutes.js";
 import { describeDamagedChunk, readMessages, summarizeRecording, type RecordingSummary } from "./readRecording.js";
 
