@@ -16,6 +16,21 @@ export const PLANNER_TOPICS = {
   trajectory: "/planner/trajectory",
 } as const;
 
+/**
+ * The learner's live topics (the worker-thread learner of `tendon learn` and the ROS 2 learner
+ * node), published after every model update or scored batch; recorded and in the live view.
+ */
+export const LEARNER_TOPICS = {
+  /** std_msgs/Float64MultiArray, [train loss, held-out loss, model version]: the world model's last update. */
+  modelLoss: "/learner/model_loss",
+  /** std_msgs/Float64MultiArray, [mean intrinsic reward (before alpha), alpha]: the last scored batch. */
+  intrinsicReward: "/learner/intrinsic_reward",
+  /** std_msgs/Float64MultiArray, [mean ensemble disagreement]: the last scored batch. */
+  disagreement: "/learner/disagreement",
+  /** std_msgs/Float64MultiArray, latched: versioned world-model weights (and normalizer state) for the control process. */
+  model: "/learner/model",
+} as const;
+
 export const TOPICS = {
   /** sensor_msgs/JointState: joint angle (rad) and velocity (rad/s); published by a bridge node every tick. */
   jointStates: "/joint_states",
