@@ -12,8 +12,13 @@ import { DEFAULT_MODEL } from "../../sim/modelSource.js";
 import { UsageError } from "./errors.js";
 import { nonNegativeInteger, oneOf, positiveInteger, readDepParamsFile } from "./parse.js";
 import fs from "node:fs";
+import { addServeOptions, servePort, serveSessionFromFlags, type ServeFlags } from "./serveFlags.js";
+import type { LoopLearnProgress, LoopLearnResult } from "../learner/loop/runLoopLearn.js";
+import { readSafetyConfig } from "../safety/config.js";
 
-interface LearnFlags {
+interface LearnFlags extends ServeFlags {
+  onLoop: boolean;
+  realtime: boolean;
   mode: ExplorationMode;
   steps: number;
   seed: number;
@@ -37,7 +42,7 @@ interface LearnFlags {
 }
 
 export function registerLearnCommand(program: Command): void {
-  program
+  const learn = program
     .command("learn")
     .description("learn the reach task on the simulated arm with MPO and DEP-RL exploration")
     .addOption(new Option("--mode <mode>", "who explores: dep-rl (DEP pre-training + stochastic switch), rl (Gaussian only), rl-ou (Gaussian with OU-correlated noise), init-explore, det-switch, dep (DEP only, no learning)").argParser(oneOf("--mode", EXPLORATION_MODES)).default(LEARN_DEFAULTS.mode))
@@ -58,11 +63,112 @@ export function registerLearnCommand(program: Command): void {
     .option("--alpha <a>", "weight of the intrinsic reward, r = R + alpha R_int", nonNegativeNumber("--alpha"), LEARN_DEFAULTS.alpha)
     .option("--alpha-decay <steps>", "steps over which alpha decays linearly to 0 (0: constant)", nonNegativeInteger("--alpha-decay"), 0)
     .option("--learner-worker", "run MPO's update in its own worker thread (environments and updates on two cores; no checkpoints)", false)
+    .option("--on-loop", "learn on the real control loop (as tendon sim): the policy is the arbiter's policy source under the safety layer, MPO in a worker thread; --steps counts control ticks", false)
+    .option("--realtime", "with --on-loop: pace the loop on the wall clock (as --serve does)", false)
     .option("--json", "end stdout with one line of JSON summary", false)
-    .option("--no-progress", "no progress lines")
-    .action(async (flags: LearnFlags) => {
-      await learnAction(flags);
+    .option("--no-progress", "no progress lines");
+  addServeOptions(learn).action(async (flags: LearnFlags, cmd: Command) => {
+    const given = (name: string): boolean => cmd.getOptionValueSource(name) !== undefined && cmd.getOptionValueSource(name) !== "default";
+    if (flags.onLoop) return loopAction(flags, given);
+    const loopOnly = ["realtime", "serve", "safety", "joyMap", "token", "allowOrigin"].filter(given);
+    if (loopOnly.length > 0) throw new UsageError(`--${kebab(loopOnly[0])} needs --on-loop`);
+    await learnAction(flags);
+  });
+}
+
+const kebab = (name: string): string => name.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`);
+
+/** `tendon learn --on-loop`: the learning policy on the control loop, with --serve if asked. */
+async function loopAction(flags: LearnFlags, given: (name: string) => boolean): Promise<void> {
+  const unsupported = ["envs", "checkpointDir", "resume", "saveReplay", "out", "intrinsic", "alpha", "alphaDecay", "learnerWorker"].filter(given);
+  if (unsupported.length > 0) throw new UsageError(`--${kebab(unsupported[0])} does not go with --on-loop (one arm on the control loop; the learner always runs in its worker thread)`);
+  const port = flags.serve === undefined ? undefined : servePort(flags.serve);
+  if (typeof port === "string") throw new UsageError(port);
+  // Without --serve the run's own safety layer takes --safety (the loop's controller is 'idle').
+  const safety = port === undefined && flags.safety ? readSafetyConfig(flags.safety, "idle") : undefined;
+  const depParams = flags.params ? readDepParamsFile(flags.params) : {};
+  const hiddenSizes = parseHidden(flags.hidden);
+  const serve = port === undefined ? undefined : await serveSessionFromFlags({ ...flags, safety: flags.safety }, port);
+  const { runLoopLearn } = await import("../learner/loop/runLoopLearn.js");
+  const err = process.stderr;
+  let interrupted = false;
+  const onSignal = (): void => {
+    interrupted = true;
+  };
+  process.once("SIGINT", onSignal);
+  process.once("SIGTERM", onSignal);
+  const ticks = serve && !given("steps") ? Infinity : flags.steps;
+  if (flags.progress) err.write(`tendon learn --on-loop: ${flags.mode} on ${flags.model}, ${Number.isFinite(ticks) ? `${ticks} ticks` : "until stopped"}, seed ${flags.seed}, ${flags.realtime || serve ? "real time" : "lockstep"}\n`);
+  let result: LoopLearnResult;
+  try {
+    result = await runLoopLearn({
+      ticks,
+      mode: flags.mode,
+      seed: flags.seed,
+      model: flags.model,
+      preset: flags.preset,
+      depParams,
+      backend: flags.backend,
+      learn: { hiddenSizes },
+      realtime: flags.realtime || serve !== undefined,
+      safety,
+      plugins: serve ? [serve] : [],
+      reportEveryTicks: flags.epochSteps,
+      onProgress: (p) => {
+        if (flags.progress) err.write(`${formatLoopProgress(p)}\n`);
+      },
+      shouldStop: () => interrupted || (serve?.stopRequested ?? false),
     });
+  } finally {
+    process.off("SIGINT", onSignal);
+    process.off("SIGTERM", onSignal);
+    await serve?.close();
+  }
+  const out = process.stdout;
+  const s = result.loop.stats;
+  const problems = Object.entries(result.problems);
+  out.write(
+    `tendon learn --on-loop: ${result.mode} on ${result.model}, seed ${result.seed}, ${result.loop.mode}, backend ${result.backend}\n` +
+      `  simulated      ${f(result.loop.simSec)} s in ${result.loop.ticks} ticks at ${f(result.rateHz)} Hz; wall ${f(result.loop.wallSec)} s, CPU ${Math.round(result.loop.cpuFraction * 100)}% of a core\n` +
+      `  loop compute   mean ${f(s.meanComputeMs, 3)} ms, p99 ${f(s.p99ComputeMs, 3)} ms, max ${f(s.maxComputeMs, 3)} ms\n` +
+      `  policy         version ${result.policyVersion}, its own command written on ${result.applied} ticks\n` +
+      `  learner        ${result.learnerStatus}: ${result.learnerSteps} transitions stored, ${result.updates} updates, ${result.policies} policies\n` +
+      `  transitions    ${result.sent} sent, ${result.skipped} skipped (not the policy's command), ${result.dropped} dropped; DEP acted on ${f(result.totalDepShare)}; mean reward ${f(result.totalMeanReward, 3)}\n` +
+      `  e-stops        ${result.estops}\n` +
+      `  problems       ${problems.length === 0 ? "0" : problems.map(([k, v]) => `${k} x${v}`).join(", ")}\n` +
+      (interrupted ? "  interrupted    yes: stopped by a signal\n" : ""),
+  );
+  if (flags.json) {
+    out.write(
+      `${JSON.stringify({
+        onLoop: true,
+        mode: result.mode,
+        model: result.model,
+        seed: result.seed,
+        rateHz: result.rateHz,
+        ticks: result.loop.ticks,
+        simSeconds: result.loop.simSec,
+        wallSeconds: result.loop.wallSec,
+        backend: result.backend,
+        policyVersion: result.policyVersion,
+        applied: result.applied,
+        learner: { status: result.learnerStatus, steps: result.learnerSteps, updates: result.updates, policies: result.policies },
+        transitions: { sent: result.sent, skipped: result.skipped, dropped: result.dropped },
+        depShare: result.totalDepShare,
+        meanReward: result.totalMeanReward,
+        estops: result.estops,
+        loop: { meanComputeMs: s.meanComputeMs, p99ComputeMs: s.p99ComputeMs, maxComputeMs: s.maxComputeMs, overruns: s.overruns, missedCycles: s.missedCycles },
+        problems: result.problems,
+        ...(interrupted ? { interrupted: true } : {}),
+      })}\n`,
+    );
+  }
+  if (interrupted) process.exitCode = 130;
+}
+
+/** One progress line of an --on-loop run. */
+export function formatLoopProgress(p: LoopLearnProgress): string {
+  return `  ticks ${String(p.ticks).padStart(8)}  policy v${p.policyVersion}  learner ${p.learnerStatus} ${p.learnerSteps} steps, ${p.updates} updates  reward ${f(p.meanReward, 3).padStart(7)}  dep ${f(p.depShare)}  own command ${p.applied}  ${f(p.ticks / Math.max(1e-9, p.wallSec), 0)} ticks/s`;
 }
 
 function parseHidden(text: string): number[] {

@@ -21,8 +21,12 @@ import type { PolicyController, TransitionBlock } from "../split/PolicyControlle
 
 export interface LearningPolicyOptions {
   readonly controller: PolicyController;
-  /** The safety layer's arbiter; the policy is its `source` (default "policy"). */
-  readonly arbiter: Arbiter;
+  /**
+   * The safety layer's arbiter; the policy is its `source` (default "policy"). Or a function that
+   * returns it once every plugin is extended (a `--serve` session builds its arbiter in its own
+   * `extend`, after this plugin's): it is called once, in `attach`.
+   */
+  readonly arbiter: Arbiter | (() => Arbiter | undefined);
   readonly source?: string;
   /** Where transition blocks go (a `WorkerLearner`'s push, a ROS publisher). */
   readonly sink?: (block: TransitionBlock) => void;
@@ -35,6 +39,7 @@ export class LearningPolicy implements LoopPlugin {
   readonly #options: LearningPolicyOptions;
   #subscription: Subscription | undefined;
   #command = new Float64Array(0);
+  #arbiter: Arbiter | undefined;
   #ticks = 0;
   #applied = 0;
   #sent = 0;
@@ -51,7 +56,7 @@ export class LearningPolicy implements LoopPlugin {
   }
 
   extend(context: LoopContext): LoopExtension {
-    const { controller, arbiter } = this.#options;
+    const { controller } = this.#options;
     const source = this.source;
     controller.configure(context.spec);
     this.#command = new Float64Array(context.spec.muscles.length);
@@ -62,7 +67,7 @@ export class LearningPolicy implements LoopPlugin {
         map((c) => {
           const u = controller.update(c.frame, dt);
           own.set(u);
-          arbiter.submitMuscles(source, u);
+          this.#arbiter!.submitMuscles(source, u);
           return c;
         }),
       ],
@@ -70,6 +75,9 @@ export class LearningPolicy implements LoopPlugin {
   }
 
   attach(loop: ControlLoop): void {
+    const a = this.#options.arbiter;
+    this.#arbiter = typeof a === "function" ? a() : a;
+    if (!this.#arbiter) throw new Error("LearningPolicy: no arbiter to submit the policy's commands to (the safety layer is not in the loop)");
     const every = this.#options.drainEveryTicks ?? 25;
     const own = this.#command;
     this.#subscription = loop.cycles$.subscribe((c) => {
