@@ -6,10 +6,17 @@
  *   period + 0.5 ms, p99);
  * - e-stop requested (POST /api/estop, and over the WebSocket) -> safe command written (target:
  *   one control period); also the arbiter's own figure (request stamped -> first safe tick).
+ *   The HTTP e-stop is sent by two clients side by side, `fetch` (undici) and `node:http` with a
+ *   keep-alive agent, and split where the time goes: client call -> request at the server (the
+ *   client's HTTP stack, the kernel, the server's event loop getting to it; stamped by the
+ *   `http.server.request.start` diagnostics channel) and request at the server -> safe command
+ *   written (parse, route, arbiter latch, the immediate write).
  * Times on both sides are `performance.timeOrigin + performance.now()`, comparable across threads.
  *
  * Alone: `node --import tsx bench/safety.ts [--quick]`.
  */
+import diagnostics from "node:diagnostics_channel";
+import type { IncomingMessage } from "node:http";
 import { createRequire } from "node:module";
 import { pathToFileURL } from "node:url";
 import { Worker } from "node:worker_threads";
@@ -22,7 +29,14 @@ const RATE_HZ = 500;
 /** The client: a CommonJS worker (eval), so it needs no TypeScript loader. */
 const CLIENT = `
 const { parentPort, workerData } = require("node:worker_threads");
+const http = require("node:http");
 const WebSocket = require(workerData.wsPath);
+const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
+const request = (url, method) => new Promise((resolve, reject) => {
+  const req = http.request(url, { method, agent }, (res) => { res.resume(); res.on("end", resolve); });
+  req.on("error", reject);
+  req.end();
+});
 const now = () => performance.timeOrigin + performance.now();
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 let ws;
@@ -31,6 +45,7 @@ parentPort.on("message", async (m) => {
     // Warm the client's HTTP stack first (fetch loads its implementation on first use, some
     // 20 ms): the figures are for the server's path to the muscles, not the client's start-up.
     await (await fetch(m.url + "/api/status")).arrayBuffer();
+    await request(m.url + "/api/status", "GET");
     ws = new WebSocket(m.url.replace("http", "ws") + "/api/teleop?token=" + m.token);
     ws.once("message", () => parentPort.postMessage({ kind: "connected" }));
   } else if (m.cmd === "teleop") {
@@ -46,6 +61,10 @@ parentPort.on("message", async (m) => {
   } else if (m.cmd === "estop-http") {
     const at = now();
     await fetch(m.url + "/api/estop", { method: "POST" });
+    parentPort.postMessage({ kind: "estop-sent", at });
+  } else if (m.cmd === "estop-node-http") {
+    const at = now();
+    await request(m.url + "/api/estop", "POST");
     parentPort.postMessage({ kind: "estop-sent", at });
   } else if (m.cmd === "estop-ws") {
     const at = now();
@@ -75,7 +94,7 @@ function quantiles(xs: number[]): Quantiles {
 export async function benchSafety(opts: { quick?: boolean } = {}): Promise<Record<string, unknown>> {
   const quick = opts.quick ?? false;
   const teleopMessages = quick ? 300 : 2000;
-  const estops = quick ? 10 : 40;
+  const estops = quick ? 10 : 100;
   const periodMs = 1000 / RATE_HZ;
   const epoch = (ms: number): number => performance.timeOrigin + ms;
 
@@ -85,6 +104,13 @@ export async function benchSafety(opts: { quick?: boolean } = {}): Promise<Recor
   const safeWrites: number[] = [];
   let lastSource = "";
   let ticks = 0;
+  // When each e-stop request reached the server's request handler (its headers parsed).
+  const estopArrivals: number[] = [];
+  const onRequest = (message: unknown): void => {
+    const req = (message as { request: IncomingMessage }).request;
+    if (req.method === "POST" && req.url?.startsWith("/api/estop")) estopArrivals.push(epoch(performance.now()));
+  };
+  diagnostics.subscribe("http.server.request.start", onRequest);
   const run = runSim({
     model: "arm2j6m",
     explorer: "dep",
@@ -153,21 +179,37 @@ export async function benchSafety(opts: { quick?: boolean } = {}): Promise<Recor
 
     // E-stop latency, over HTTP and over the WebSocket.
     const arbiter = session.safety!.arbiter;
-    const estop = async (cmd: "estop-http" | "estop-ws"): Promise<{ wallMs: number; arbiterMs: number }> => {
+    interface Stop {
+      wallMs: number;
+      arbiterMs: number;
+      /** HTTP only: client call -> request at the server, and request at the server -> safe command written. */
+      toServerMs: number;
+      inServerMs: number;
+    }
+    const estop = async (cmd: "estop-http" | "estop-node-http" | "estop-ws"): Promise<Stop> => {
       const before = safeWrites.length;
+      const arrivalsBefore = estopArrivals.length;
       worker.postMessage({ cmd, url: session.server.url });
       const { at } = await next("estop-sent");
       await waitUntil(() => safeWrites.length > before && !Number.isNaN(arbiter.estopState.appliedSec), "the safe command");
       const s = arbiter.estopState;
-      const result = { wallMs: safeWrites[before] - at, arbiterMs: (s.appliedSec - s.requestedSec) * 1000 };
+      const arrived = estopArrivals.length > arrivalsBefore ? estopArrivals[arrivalsBefore] : Number.NaN;
+      const result = {
+        wallMs: safeWrites[before] - at,
+        arbiterMs: (s.appliedSec - s.requestedSec) * 1000,
+        toServerMs: arrived - at,
+        inServerMs: safeWrites[before] - arrived,
+      };
       arbiter.reset("bench");
       await waitUntil(() => lastSource !== "safe", "DEP to resume");
       return result;
     };
-    const http: { wallMs: number; arbiterMs: number }[] = [];
-    const wsStops: { wallMs: number; arbiterMs: number }[] = [];
+    const http: Stop[] = [];
+    const nodeHttp: Stop[] = [];
+    const wsStops: Stop[] = [];
     for (let k = 0; k < estops; k++) {
       http.push(await estop("estop-http"));
+      nodeHttp.push(await estop("estop-node-http"));
       wsStops.push(await estop("estop-ws"));
       await new Promise((r) => setTimeout(r, 7 + (k % 5)));
     }
@@ -176,18 +218,31 @@ export async function benchSafety(opts: { quick?: boolean } = {}): Promise<Recor
 
     const teleop = quantiles(teleopLatency);
     const estopHttp = quantiles(http.map((x) => x.wallMs));
+    const estopNodeHttp = quantiles(nodeHttp.map((x) => x.wallMs));
     const estopWs = quantiles(wsStops.map((x) => x.wallMs));
-    const estopArbiter = quantiles([...http, ...wsStops].map((x) => x.arbiterMs));
+    const estopArbiter = quantiles([...http, ...nodeHttp, ...wsStops].map((x) => x.arbiterMs));
+    const split = (xs: Stop[]): { toServer: Quantiles; inServer: Quantiles } => ({
+      toServer: quantiles(xs.map((x) => x.toServerMs).filter(Number.isFinite)),
+      inServer: quantiles(xs.map((x) => x.inServerMs).filter(Number.isFinite)),
+    });
+    const httpSplit = split(http);
+    const nodeHttpSplit = split(nodeHttp);
     const teleopTarget = periodMs + 0.5;
     const fmt = (q: Quantiles): string => `${q.p99Ms.toFixed(3)} ms (p50 ${q.p50Ms.toFixed(3)}, max ${q.maxMs.toFixed(3)}, n ${q.n})`;
     const rows = [
       { group: "safety", metric: `teleop WS message -> command written, ${RATE_HZ} Hz: p99`, value: fmt(teleop), target: `<= ${teleopTarget} ms`, ok: teleop.p99Ms <= teleopTarget },
       { group: "safety", metric: "e-stop POST /api/estop -> safe command written: p99", value: fmt(estopHttp), target: `<= ${periodMs} ms`, ok: estopHttp.p99Ms <= periodMs },
+      { group: "safety", metric: "e-stop POST /api/estop (node:http keep-alive client) -> safe command written: p99", value: fmt(estopNodeHttp), target: `<= ${periodMs} ms`, ok: estopNodeHttp.p99Ms <= periodMs },
+      { group: "safety", metric: "  split, fetch client: call -> request at the server: p99", value: fmt(httpSplit.toServer) },
+      { group: "safety", metric: "  split, fetch client: request at the server -> safe command written: p99", value: fmt(httpSplit.inServer) },
+      { group: "safety", metric: "  split, node:http client: call -> request at the server: p99", value: fmt(nodeHttpSplit.toServer) },
+      { group: "safety", metric: "  split, node:http client: request at the server -> safe command written: p99", value: fmt(nodeHttpSplit.inServer) },
       { group: "safety", metric: "e-stop over the WebSocket -> safe command written: p99", value: fmt(estopWs), target: `<= ${periodMs} ms`, ok: estopWs.p99Ms <= periodMs },
       { group: "safety", metric: "e-stop request -> first safe tick (arbiter clock): max", value: `${estopArbiter.maxMs.toFixed(3)} ms (p50 ${estopArbiter.p50Ms.toFixed(3)})`, target: `<= ${periodMs} ms`, ok: estopArbiter.maxMs <= periodMs },
     ];
-    return { rateHz: RATE_HZ, periodMs, teleop: { ...teleop, unmatched }, estopHttp, estopWs, estopArbiter, loop: session.safety?.loopStats(), rows };
+    return { rateHz: RATE_HZ, periodMs, teleop: { ...teleop, unmatched }, estopHttp, estopNodeHttp, estopHttpSplit: httpSplit, estopNodeHttpSplit: nodeHttpSplit, estopWs, estopArbiter, loop: session.safety?.loopStats(), rows };
   } finally {
+    diagnostics.unsubscribe("http.server.request.start", onRequest);
     session.stop();
     await run;
     await session.close();

@@ -64,6 +64,12 @@ export class ServeSession implements LoopPlugin {
     // it waits for the next tick, so a request that arrives then is handled before the tick.
     const layer = new SafetyLayer({ spec: ctx.spec, config, clock: ctx.clock });
     this.#layer = layer;
+    // An e-stop from the API (HTTP or WebSocket, handled between ticks) writes the safe command at
+    // once, before anyone is told (the API's clients, the log): this subscription comes first. The
+    // latched e-stop keeps every following tick safe until reset.
+    layer.events$.subscribe((e) => {
+      if (e.type === "estop") this.#loop?.writeSafeNow(`e-stop by ${e.by}: ${e.reason}`);
+    });
     const joy = layer.arbiter.sourceIndex(JOY_SOURCE) >= 0 ? new JoyTeleop({ arbiter: layer.arbiter, mapping: this.#options.joyMapping }) : undefined;
     this.server.attach({ safety: layer, joy, problems: () => this.#problems });
     const log = this.#options.log ?? ((l: string) => process.stderr.write(`${l}\n`));
@@ -75,11 +81,6 @@ export class ServeSession implements LoopPlugin {
   attach(loop: ControlLoop): void {
     this.#loop = loop;
     this.#layer?.attach(loop);
-    // An e-stop from the API (HTTP or WebSocket, handled between ticks) writes the safe command at
-    // once; the latched e-stop keeps every following tick safe until reset.
-    this.#layer?.events$.subscribe((e) => {
-      if (e.type === "estop") loop.writeSafeNow(`e-stop by ${e.by}: ${e.reason}`);
-    });
     loop.events$.subscribe((e) => {
       if (e.type === "problem") this.#problems++;
     });
