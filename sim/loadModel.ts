@@ -3,8 +3,9 @@
  * host's files, so the model file and every file it references (`<include>`, meshes, textures,
  * height fields, skins) are copied into the module's MEMFS under the same absolute path with a
  * prefix, MuJoCo loads from there, and the copies are removed afterwards. References are found by
- * scanning the XML; a file that the scan missed is copied when MuJoCo reports it missing, and the
- * load is tried again.
+ * scanning the XML; a file that the scan missed is copied when MuJoCo looked for it and did not
+ * find it, and the load is tried again. A file missing on the host too is named as MuJoCo looked
+ * for it (the absolute path it resolved), not as the model wrote it.
  */
 import { UserError } from "../src/core/errors.js";
 import fs from "node:fs";
@@ -49,18 +50,21 @@ function loadFromHostFile(mj: Mujoco, hostFile: string): MjModel {
   const copied = new Set<string>();
   try {
     for (const f of referencedFiles(abs)) copyIn(mj, f, copied);
-    // Each retry copies one file MuJoCo asked for that the scan did not find.
+    // Each retry copies the files MuJoCo looked for that the scan did not find.
     for (let attempt = 0; attempt < 64; attempt++) {
+      const missed: string[] = [];
       try {
-        return mj.MjModel.from_xml_path(MOUNT + abs);
+        return recordingMissedLookups(mj, missed, () => mj.MjModel.from_xml_path(MOUNT + abs));
       } catch (err) {
         const message = mujocoMessage(err);
-        const missing = missingHostFile(message);
-        if (missing && !copied.has(missing) && fs.existsSync(missing) && fs.statSync(missing).isFile()) {
-          copyIn(mj, missing, copied);
+        const asked = askedFor(message, missed);
+        const found = asked.filter((f) => !copied.has(f) && fs.existsSync(f) && fs.statSync(f).isFile());
+        if (found.length > 0) {
+          for (const f of found) copyIn(mj, f, copied);
           continue;
         }
-        throw new ModelLoadError(abs, `${message}${myoSimFolderAdvice(abs)}`);
+        const where = asked.length > 0 ? `; MuJoCo looked for ${asked.map((f) => `'${f}'`).join(" and ")}, ${asked.length > 1 ? "none of which exists" : "which does not exist"}` : "";
+        throw new ModelLoadError(abs, `${message}${where}${myoSimFolderAdvice(abs)}`);
       }
     }
     throw new ModelLoadError(abs, "too many missing files");
@@ -73,6 +77,49 @@ function loadFromHostFile(mj: Mujoco, hostFile: string): MjModel {
       }
     }
   }
+}
+
+/**
+ * Runs `load` with MuJoCo's file lookups watched: every path under the mount that it looked up
+ * and did not find goes into `missed` (as a host path, in the order asked). MuJoCo's messages
+ * give a missing file as the model wrote it (`'../meshes/bone.stl'`, relative to a folder they do
+ * not name); these lookups are where it actually looked. The file system's `lookupPath` is
+ * wrapped for the call only and restored after it, whatever the call did.
+ */
+function recordingMissedLookups<T>(mj: Mujoco, missed: string[], load: () => T): T {
+  const vfs = mj.FS as unknown as { lookupPath: (p: unknown, opts?: unknown) => unknown };
+  const lookupPath = vfs.lookupPath;
+  vfs.lookupPath = function (this: unknown, p: unknown, opts?: unknown): unknown {
+    try {
+      return lookupPath.call(this, p, opts);
+    } catch (err) {
+      if (typeof p === "string" && p.startsWith(`${MOUNT}/`)) {
+        const host = path.posix.normalize(p.slice(MOUNT.length));
+        if (!missed.includes(host)) missed.push(host);
+      }
+      throw err;
+    }
+  };
+  try {
+    return load();
+  } finally {
+    vfs.lookupPath = lookupPath;
+  }
+}
+
+/**
+ * The files MuJoCo looked for and did not find, for its message: the missed lookups of the file
+ * the message names (same base name), or every missed lookup when none matches; an absolute path
+ * in the message itself when nothing was looked up.
+ */
+function askedFor(message: string, missed: readonly string[]): string[] {
+  const named = missingFileInMessage(message);
+  if (named !== undefined) {
+    const same = missed.filter((f) => path.posix.basename(f) === path.posix.basename(named));
+    if (same.length > 0) return same;
+  }
+  if (missed.length > 0) return [...missed];
+  return named !== undefined && path.isAbsolute(named) ? [named] : [];
 }
 
 function copyIn(mj: Mujoco, hostFile: string, copied: Set<string>): void {
@@ -105,7 +152,7 @@ export function mujocoMessage(err: unknown): string {
     .trim();
 }
 
-function missingHostFile(message: string): string | undefined {
+function missingFileInMessage(message: string): string | undefined {
   const m = /(?:Error opening file|could not open file|resource not found via provider or OS filesystem:?)\s*'([^']+)'/i.exec(message);
   return m ? m[1] : undefined;
 }
