@@ -45,6 +45,13 @@ import { TopicBridge } from "./TopicBridge.js";
 import type { ArbiterEvent } from "../safety/events.js";
 import type { TendonNode } from "./TendonNode.js";
 import { fillTransitions, sourceCommandTopic, TOPICS, TRANSITION_FIELDS } from "../transport/topics.js";
+import { ReachTask } from "../learner/environments/ReachTask.js";
+import { EXPLORATION_MODES, type ExplorationMode } from "../learner/explorations/Exploration.js";
+import type { PolicySnapshot } from "../learner/inference/MlpPolicy.js";
+import { LearningPolicy } from "../learner/loop/LearningPolicy.js";
+import { readPolicyMessage, transitionRowsMessage } from "../learner/split/rosMessages.js";
+import { PolicyController } from "../learner/split/PolicyController.js";
+import { POLICY_SOURCE } from "../safety/config.js";
 
 const COMMAND_UNITS: readonly CommandUnit[] = ["activation", "pwm_percent", "position_rad", "velocity_radps", "displacement_m", "force_n"];
 
@@ -114,6 +121,27 @@ export function controllerParameterSpecs(preset: Readonly<DepParams> = DEP_DEFAU
     matrix_period_sec: param.double("matrix_period_sec", { default: 0.1, min: 0, description: "period of /dep/matrix (s of the states' stamps); 0 switches it off" }),
     publish_transitions: param.bool("publish_transitions", { default: true, description: "publish /transitions (what each tick saw and sent) for the learner" }),
     diagnostics_period_sec: param.double("diagnostics_period_sec", { default: 1, min: 0, exclusiveMin: true, readOnly: true, description: "period of /diagnostics (s)" }),
+    learning: param.bool("learning", {
+      default: false,
+      readOnly: true,
+      description: "host a learning policy (the reach task): the arbiter's 'policy' source, below command_sources and above DEP; transition rows on /transitions, policies from /policy",
+    }),
+    learning_mode: param.string("learning_mode", {
+      default: "dep-rl",
+      choices: [...EXPLORATION_MODES, "greedy"],
+      readOnly: true,
+      description: "with learning: who explores (dep-rl: DEP pre-training, then DEP-RL's stochastic switch; rl: the policy's Gaussian; greedy: the policy's mean, no exploration)",
+    }),
+    stream: param.integer("stream", { default: 0, min: 0, max: 1023, readOnly: true, description: "with learning: this actor's stream number in its transition rows (one per robot feeding a learner)" }),
+    steps_before_learning: param.integer("steps_before_learning", {
+      default: 5000,
+      min: 0,
+      max: 100_000_000,
+      readOnly: true,
+      description: "with learning in the DEP modes: DEP acts alone for this many ticks (the learner's steps_before_batches)",
+    }),
+    transitions_every_ticks: param.integer("transitions_every_ticks", { default: 25, min: 1, max: 100_000, readOnly: true, description: "with learning: ticks between transition-row messages" }),
+    learning_seed: param.integer("learning_seed", { default: 0, min: 0, max: 2 ** 31 - 1, readOnly: true, description: "with learning: seed of targets, the policy's sampling and the DEP-RL switch" }),
   };
 }
 
@@ -137,6 +165,7 @@ export function checkControllerParameters(v: Values): string | undefined {
       return (err as Error).message;
     }
     if (s === "dep") return "command_sources must not list 'dep': /muscle_commands/dep is the controller's own output";
+    if (s === POLICY_SOURCE && v.learning) return `command_sources must not list '${POLICY_SOURCE}' with learning: true: the learning policy is that source`;
   }
   try {
     resolveDepParams({ params: depOverrides(v) });
@@ -162,6 +191,8 @@ interface Config {
   readonly controller: DepController;
   readonly safety: SafetyLayer;
   readonly bridge: TopicBridge;
+  /** With `learning`: the policy as the arbiter's `policy` source. */
+  readonly learning: LearningPolicy | undefined;
   /** What the loop's subscribers hold; ended when the configuration is retired. */
   readonly subs: Subscription;
   loop: ControlLoop | undefined;
@@ -181,7 +212,9 @@ export function safetyConfigFromParameters(v: Values, controllerName: string): S
     safeMode: v.safe_mode as SafeMode,
     transitionSec: v.transition_sec,
     sources: [
-      ...v.command_sources.map((name, k) => ({ name, priority: Math.max(1, 200 - k), timeoutSec: v.source_timeout_sec })),
+      ...v.command_sources.map((name, k) => ({ name, priority: Math.max(2, 200 - k), timeoutSec: v.source_timeout_sec })),
+      // A learning policy: below every command source, above DEP.
+      ...(v.learning ? [{ name: POLICY_SOURCE, priority: 1, timeoutSec: v.source_timeout_sec }] : []),
       { name: controllerName, priority: 0, timeoutSec: 0, controller: true },
     ],
     locks: [],
@@ -220,6 +253,12 @@ export class ControllerNode implements TendonNode {
   #arbiterSub: Subscription | undefined;
   #watched: Arbiter | undefined;
   #estopBeforeConfig = false;
+  /** The newest policy from /policy (with learning), handed to each new configuration's controller. */
+  #policy: PolicySnapshot | undefined;
+  #policiesReceived = 0;
+  #policiesRejected = 0;
+  #rowsSent = 0;
+  #transitionsPub: Publisher<Float64MultiArrayMsg> | undefined;
 
   constructor(options: ControllerNodeOptions) {
     this.#o = options;
@@ -242,6 +281,16 @@ export class ControllerNode implements TendonNode {
   /** The control loop of the current configuration (after the first state message). */
   get loop(): ControlLoop | undefined {
     return this.#config?.loop;
+  }
+
+  /** With `learning`: the learning policy's controller of the current configuration. */
+  get policyController(): PolicyController | undefined {
+    return this.#config?.learning?.controller;
+  }
+
+  /** With `learning`: policies taken from /policy, and transition rows sent on /transitions. */
+  get learningStats(): { policiesReceived: number; policiesRejected: number; rowsSent: number } {
+    return { policiesReceived: this.#policiesReceived, policiesRejected: this.#policiesRejected, rowsSent: this.#rowsSent };
   }
 
   /** Ticks per command source ("dep", "teleop", "safe", ...). */
@@ -270,7 +319,9 @@ export class ControllerNode implements TendonNode {
 
     this.#commandPub = node.createPublisher("std_msgs/msg/Float64MultiArray", TOPICS.muscleCommands, QOS_CONTROL);
     const depPub = node.createPublisher("std_msgs/msg/Float64MultiArray", sourceCommandTopic("dep"), QOS_CONTROL);
-    const transitionsPub = node.createPublisher("std_msgs/msg/Float64MultiArray", TOPICS.transitions, QOS_CONTROL);
+    // Transition rows are blocks that must all arrive (QOS_DEFAULT keeps 10); the per-muscle matrix is control-rate state.
+    const transitionsPub = node.createPublisher("std_msgs/msg/Float64MultiArray", TOPICS.transitions, params.values.learning ? QOS_DEFAULT : QOS_CONTROL);
+    this.#transitionsPub = transitionsPub;
     const matrixPub = node.createPublisher("std_msgs/msg/Float64MultiArray", TOPICS.depMatrix, QOS_DEFAULT);
     const diagPub = node.createPublisher("diagnostic_msgs/msg/DiagnosticArray", TOPICS.diagnostics, QOS_DEFAULT);
     this.#ownersPub = node.createPublisher("std_msgs/msg/String", TOPICS.arbiterOwners, QOS_LATCHED);
@@ -290,6 +341,24 @@ export class ControllerNode implements TendonNode {
         this.#config?.safety.arbiter.reset("ros");
       }),
     );
+
+    if (params.values.learning) {
+      // Policies from the learner, swapped in between ticks (the newest is kept for a DEP restart).
+      this.#subs.add(
+        node.subscribe("std_msgs/msg/Float64MultiArray", TOPICS.policy, QOS_LATCHED).subscribe((m) => {
+          let snapshot: PolicySnapshot;
+          try {
+            snapshot = readPolicyMessage(m);
+            this.#config?.learning?.controller.offer(snapshot);
+          } catch (err) {
+            if (this.#policiesRejected++ === 0) node.log("warn", `ignoring a ${TOPICS.policy} message: ${(err as Error).message}`);
+            return;
+          }
+          if (!this.#policy || snapshot.version > this.#policy.version) this.#policy = snapshot;
+          this.#policiesReceived++;
+        }),
+      );
+    }
 
     let malformed = 0;
     const states$ = node.subscribe("sensor_msgs/msg/JointState", TOPICS.muscleStates, QOS_CONTROL).pipe(
@@ -341,16 +410,20 @@ export class ControllerNode implements TendonNode {
           cfg.safety.arbiter.submitMuscles(sources[k].name, l.data, undefined, l.atSec);
         }
       });
+      // The learning policy's stage submits its command to the arbiter before the arbitration stage.
+      const learning = cfg.learning?.extend({ spec: cfg.spec, periodSec: NOMINAL_PERIOD_SEC, controllerName: cfg.controller.name, controller: cfg.controller, clock: this.#clock }).stages ?? [];
       const loop = new ControlLoop({
         bridge: cfg.bridge,
         controller: cfg.controller,
         mode: "external",
         ticks: cfg.bridge.ticks,
         periodSec: NOMINAL_PERIOD_SEC,
-        stages: [publishDep, feedSources, cfg.safety.stage()],
+        stages: [publishDep, feedSources, ...learning, cfg.safety.stage()],
         limiter: cfg.safety.limiter,
       });
       cfg.loop = loop;
+      if (cfg.learning && this.#policy) cfg.learning.controller.offer(this.#policy);
+      cfg.learning?.attach(loop);
       cfg.subs.add(
         loop.events$.subscribe((e) => {
           if (e.type === "problem" && (this.#problems[e.code] = (this.#problems[e.code] ?? 0) + 1) === 1) node.log("warn", e.message);
@@ -359,7 +432,8 @@ export class ControllerNode implements TendonNode {
       cfg.subs.add(
         loop.cycles$.subscribe((c) => {
           const v = params.values;
-          if (v.publish_transitions) {
+          // With learning, /transitions carries the policy's transition rows instead.
+          if (v.publish_transitions && !cfg.learning) {
             fillTransitions(transitionsMsg.data, c.frame, c.command.values);
             transitionsPub.publish(transitionsMsg);
           }
@@ -448,14 +522,51 @@ export class ControllerNode implements TendonNode {
     this.#estopBeforeConfig = false;
     if (prev) this.#retire(prev);
     const bridge = new TopicBridge({ spec, states$, joints, commands: this.#commandPub!, nominalPeriodSec: NOMINAL_PERIOD_SEC });
-    const config: Config = { names, spec, controller, safety, bridge, subs: new Subscription(), loop: undefined, run: undefined };
+    const learning = v.learning ? this.#learningPolicy(v, spec, safety) : undefined;
+    const config: Config = { names, spec, controller, safety, bridge, learning, subs: new Subscription(), loop: undefined, run: undefined };
     this.#config = config;
     return config;
+  }
+
+  /**
+   * The learning policy of a configuration: the reach task's `PolicyController` (the DEP-RL
+   * schedules switch inside it) as the arbiter's `policy` source; its transition rows go out on
+   * /transitions every `transitions_every_ticks` ticks, in the in-process row format. Undefined
+   * (DEP alone, with a warning) when the joints are not the reach task's arm.
+   */
+  #learningPolicy(v: Values, spec: RobotSpec, safety: SafetyLayer): LearningPolicy | undefined {
+    const rows = this.#transitionsPub!;
+    const task = new ReachTask();
+    try {
+      task.check(spec);
+    } catch (err) {
+      // Joint names not (yet) those of the arm: DEP drives until a configuration fits.
+      this.#node.log("warn", `learning is off for this configuration: ${(err as Error).message}`);
+      return undefined;
+    }
+    const controller = new PolicyController({
+      task,
+      mode: v.learning_mode as ExplorationMode | "greedy",
+      depParams: resolveDepParams({ preset: this.#o.preset, params: depOverrides(v) }),
+      preTrainingSteps: v.steps_before_learning,
+      seed: v.learning_seed,
+      stream: v.stream,
+    });
+    return new LearningPolicy({
+      controller,
+      arbiter: safety.arbiter,
+      drainEveryTicks: v.transitions_every_ticks,
+      sink: (b) => {
+        this.#rowsSent += b.count;
+        rows.publish(transitionRowsMessage(b.count, b.observationSize, b.actionSize, b.data));
+      },
+    });
   }
 
   /** Ends a configuration's loop without publishing (its successor writes next). */
   #retire(cfg: Config): void {
     cfg.bridge.detach();
+    cfg.learning?.close();
     cfg.loop?.stop();
     cfg.subs.unsubscribe();
     cfg.safety.dispose();
@@ -496,6 +607,9 @@ export class ControllerNode implements TendonNode {
         muscles: cfg?.spec.muscles.length ?? 0,
         dep_steps: cfg?.controller.stepCount ?? 0,
         dep_restarts: this.#restarts,
+        ...(cfg?.learning
+          ? { policy_version: cfg.learning.controller.policyVersion, policies_received: this.#policiesReceived, transition_rows_sent: this.#rowsSent, transitions_skipped: cfg.learning.controller.skippedTransitions }
+          : {}),
         ...Object.fromEntries(sources),
         ...Object.fromEntries(problems),
       }),
@@ -522,6 +636,8 @@ export class ControllerNode implements TendonNode {
     try {
       cfg?.loop?.stop();
       await cfg?.run?.catch(() => undefined);
+      // The last transition rows go to the learner before the node goes.
+      cfg?.learning?.close();
       cfg?.subs.unsubscribe();
       cfg?.safety.dispose();
       this.#publishDiagnostics?.();

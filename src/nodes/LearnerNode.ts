@@ -170,7 +170,8 @@ export class LearnerNode implements TendonNode {
     this.#policyPub = node.createPublisher("std_msgs/msg/Float64MultiArray", TOPICS.policy, QOS_LATCHED);
     const diagPub = node.createPublisher("diagnostic_msgs/msg/DiagnosticArray", TOPICS.diagnostics, QOS_DEFAULT);
     this.#subs.add(
-      node.subscribe("std_msgs/msg/Float64MultiArray", TOPICS.transitions, QOS_CONTROL).subscribe((msg) => this.#record(msg, capacity)),
+      // Transition rows come in blocks that must all arrive: keep 10, as their publisher does.
+      node.subscribe("std_msgs/msg/Float64MultiArray", TOPICS.transitions, QOS_DEFAULT).subscribe((msg) => this.#record(msg, capacity)),
     );
     this.#timer = node.createTimer(this.#params.values.diagnostics_period_sec, () =>
       diagPub.publish(

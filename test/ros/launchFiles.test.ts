@@ -80,15 +80,21 @@ describe("launch files", function () {
     assert.equal(set.get<ControllerNode>("controller")!.sourceTicks.get("dep"), 299);
   });
 
-  it("learn.launch.xml: sim.launch.xml plus the learner, which records every tick", async () => {
+  it("learn.launch.xml: sim.launch.xml plus the learner; the controller hosts the learning policy and its rows reach the learner", async () => {
     const plans = await plansOf("learn.launch.xml");
     assert.deepEqual(
       plans.map((p) => p.nodes[0]),
       ["sim", "controller", "learner"],
     );
-    const set = await runInProcess(plans, { sim: { mode: "lockstep" } }, 3);
-    assert.equal(set.get<BridgeNode>("sim")!.result!.ticks, 300, "100 Hz from the default rate argument");
-    assert.equal(set.get<LearnerNode>("learner")!.ticksReceived, 299);
+    assert.equal(plans[1].parameters.get("controller")?.learning, true);
+    const set = await runInProcess(plans, { sim: { mode: "lockstep" } }, 6);
+    assert.equal(set.get<BridgeNode>("sim")!.result!.ticks, 300, "50 Hz from the default rate argument");
+    const controller = set.get<ControllerNode>("controller")!;
+    const learner = set.get<LearnerNode>("learner")!;
+    assert.ok((controller.sourceTicks.get("policy") ?? 0) > 250, `the policy source owned ${controller.sourceTicks.get("policy")} ticks`);
+    assert.ok(controller.learningStats.rowsSent >= 275, `${controller.learningStats.rowsSent} rows sent`);
+    assert.equal(learner.rowsReceived, controller.learningStats.rowsSent);
+    assert.equal(learner.ticksReceived, 0, "no per-muscle matrix mixed in");
   });
 
   it("robot.launch.xml: hardware + controller + teleop, the port and rate reaching the hardware bridge", async () => {

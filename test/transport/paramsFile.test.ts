@@ -39,7 +39,7 @@ describe("ROS params files", () => {
     assert.throws(() => readParamsFile("/no/such/file.yaml"), /cannot read params file '\/no\/such\/file.yaml': ENOENT/);
   });
 
-  for (const name of ["tendon.params.yaml", "robot.params.yaml"]) {
+  for (const name of ["tendon.params.yaml", "robot.params.yaml", "learn.params.yaml"]) {
     it(`the shipped config/${name} is valid for every node`, () => {
       const file = readParamsFile(path.join(projectRoot, "config", name));
       checkAll(file);

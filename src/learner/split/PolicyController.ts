@@ -138,6 +138,10 @@ export class PolicyController implements Controller {
   get policyVersion(): number {
     return this.#active?.version ?? -1;
   }
+  /** Version of the newest policy taken: the one in use, or the one the next tick swaps in (−1 before any). */
+  get offeredVersion(): number {
+    return this.#swapPending ? this.#spare!.version : this.policyVersion;
+  }
   /** Transitions lost because the ring was full (the host did not drain in time). */
   /** Transitions not recorded because the command written was not this controller's (e-stop, teleop, a ramp). */
   get skippedTransitions(): number {
