@@ -19,8 +19,8 @@ import { addServeOptions, servePort, serveSessionFromFlags, type ServeFlags } fr
 import { addObserveOptions, formatRecording, observersFromFlags, type ObserveFlags } from "./observeFlags.js";
 import { closePlugins } from "../loop/extension.js";
 import { formatSummary, jsonSummary } from "./simCommand.js";
-import { runIdentityMetadata } from "../app/runIdentity.js";
-import { RUN_IDENTITY_METADATA } from "../observability/runMetadata.js";
+import { runIdentityMetadata, runIdentityOf } from "../app/runIdentity.js";
+import { RUN_IDENTITY_METADATA, type RunIdentity } from "../observability/runMetadata.js";
 
 interface HwFlags extends ServeFlags, ObserveFlags {
   port: string[];
@@ -55,7 +55,7 @@ export function registerHwCommand(program: Command): void {
     .option("--min <value>", "lowest command, in the mode's unit (pwm: %, force: N, ...)", finiteNumber("--min"))
     .option("--max <value>", "highest command, in the mode's unit (default pwm: 50 %)", finiteNumber("--max"))
     .addOption(new Option("-p, --preset <name>", "DEP parameter preset").argParser(oneOf("--preset", DEP_PRESET_NAMES)))
-    .option("--params <file>", "DEP parameters as JSON, with the reference implementation's names; applied over the preset")
+    .option("--params <file>", "DEP parameters as JSON, with the reference implementation's names, applied over the preset; or what a previous hw run ran (tendon info --params REC.mcap > p.json), to repeat it")
     .addOption(new Option("--mapping <name>", "DEP's output to the command range: linear, or sigmoid (MyoSuite's curve, as tendon sim moves activations)").argParser(oneOf("--mapping", ["linear", "sigmoid"] as const)).default("linear"))
     .option("-d, --duration <sec>", "seconds to run", positiveNumber("--duration"), 10)
     .option("-r, --rate <hz>", "control rate in Hz", positiveNumber("--rate"), DEFAULT_HW_RATE_HZ)
@@ -68,8 +68,35 @@ export function registerHwCommand(program: Command): void {
     .option("--list-ports", "list the serial devices of this machine and exit", false)
     .addOption(new Option("--timing <mode>", "precise: poll the last 1 ms before each tick (a busy core at 500 Hz); low-cpu: sleep until 0.7 ms before it").argParser(oneOf("--timing", TIMING_MODES)).default("precise"));
   addServeOptions(addObserveOptions(hw)).action(async (flags: HwFlags, cmd: Command) => {
-    await hwAction(flags, cmd.getOptionValueSource("duration") !== "default");
+    const given = (name: string): boolean => cmd.getOptionValueSource(name) !== undefined && cmd.getOptionValueSource(name) !== "default";
+    await hwAction(repeatFrom(flags, given), given("duration"));
   });
+}
+
+type RepeatFlags = HwFlags & { depParams?: Record<string, unknown>; repeats?: RunIdentity };
+
+/**
+ * Flags with a run identity's values where `--params` names one (a `tendon hw` run's, from its
+ * recording): its DEP parameters, preset, mapping, seed and rate, each unless the command line
+ * gives it. The parameters are those the run resolved, so they are used as they are. The boards
+ * and their configuration come from the command line, as always.
+ */
+export function repeatFrom(flags: HwFlags, given: (name: string) => boolean): RepeatFlags {
+  if (!flags.params) return flags;
+  const file = readDepParamsFile(flags.params);
+  const id = runIdentityOf(file);
+  if (!id) return { ...flags, depParams: file };
+  if (id.command !== "hw") throw new UsageError(`--params file '${flags.params}' is what a 'tendon ${id.command}' run ran; tendon hw repeats 'tendon hw' runs`);
+  if (id.mapping !== undefined && id.mapping !== "linear" && id.mapping !== "sigmoid") throw new UsageError(`--params file '${flags.params}': mapping '${id.mapping}' is not one of tendon hw's (linear, sigmoid)`);
+  return {
+    ...flags,
+    repeats: id,
+    depParams: { ...id.params },
+    preset: given("preset") ? flags.preset : (id.preset as DepPresetName | undefined),
+    mapping: given("mapping") ? flags.mapping : ((id.mapping as HwFlags["mapping"] | undefined) ?? flags.mapping),
+    seed: given("seed") ? flags.seed : id.seed,
+    rate: given("rate") ? flags.rate : id.rateHz,
+  };
 }
 
 function collect(value: string, previous: string[]): string[] {
@@ -123,7 +150,7 @@ function parseIds(text: string): number[] {
   return ids;
 }
 
-async function hwAction(flags: HwFlags, durationGiven: boolean): Promise<void> {
+async function hwAction(flags: RepeatFlags, durationGiven: boolean): Promise<void> {
   if (flags.listPorts) return listPorts();
   const bridge = hwBridgeOptions(flags);
   // Before anything starts: a device that is not there or not ours is a usage error with advice.
@@ -131,7 +158,7 @@ async function hwAction(flags: HwFlags, durationGiven: boolean): Promise<void> {
     const problem = portProblem(p.path);
     if (problem) throw new UsageError(problem);
   }
-  const depParams = flags.params ? readDepParamsFile(flags.params) : undefined;
+  const depParams = flags.depParams;
   if (flags.min !== undefined && flags.max !== undefined && !(flags.min <= flags.max)) throw new UsageError(`--min ${flags.min} is above --max ${flags.max}`);
   // --serve: the API on this run, until stopped unless a duration is given.
   const port = flags.serve === undefined ? undefined : servePort(flags.serve);
@@ -206,6 +233,9 @@ async function hwAction(flags: HwFlags, durationGiven: boolean): Promise<void> {
   if (interrupted) out.write(`  interrupted    yes: stopped by a signal after ${run.loop.wallSec.toFixed(2)} s\n`);
   if (recording) out.write(formatRecording(recording));
   if (flags.json) out.write(`${JSON.stringify({ ...hwJsonSummary(run, flags.seed), ...(interrupted ? { interrupted: true } : {}), ...(recording ? { recording } : {}) })}\n`);
+  if (flags.repeats && flags.repeats.modelSha256 !== run.identity.modelSha256) {
+    process.stderr.write(`tendon hw: the boards' configuration is not the one the --params run ran (sha256 ${run.identity.modelSha256.slice(0, 12)}, was ${flags.repeats.modelSha256.slice(0, 12)})\n`);
+  }
   if (run.linkAtEnd.level === "error") {
     process.stderr.write(`tendon hw: the run ended with the link down: ${run.linkAtEnd.message}; check the cable, the power and the board (and \`tendon board-sim\` if it was simulated)\n`);
   }

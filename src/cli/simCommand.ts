@@ -18,7 +18,7 @@ import { TIMING_MODES, type TimingMode } from "../loop/ticks.js";
 import { addServeOptions, servePort, serveSessionFromFlags, type ServeFlags } from "./serveFlags.js";
 import { addObserveOptions, formatRecording, observersFromFlags, type ObserveFlags } from "./observeFlags.js";
 import { closePlugins } from "../loop/extension.js";
-import { formatRunIdentity, isRunIdentity, runIdentityMetadata } from "../app/runIdentity.js";
+import { formatRunIdentity, runIdentityMetadata, runIdentityOf } from "../app/runIdentity.js";
 import { RUN_IDENTITY_METADATA, type RunIdentity } from "../observability/runMetadata.js";
 
 interface SimFlags extends ServeFlags, ObserveFlags {
@@ -60,25 +60,6 @@ export function registerSimCommand(program: Command): void {
     const given = (name: string): boolean => cmd.getOptionValueSource(name) !== undefined && cmd.getOptionValueSource(name) !== "default";
     await simAction(repeatFrom(flags, given), given("duration"), given("rate"));
   });
-}
-
-/**
- * The JSON of a `--params` file as a run identity, when it is one: the "tendon.params" record's
- * JSON (`tendon info --params`), the record's entries (`{"json": "..."}`), or `tendon info
- * --json`'s line (its `metadata`); undefined for a plain object of DEP parameters.
- */
-export function runIdentityOf(value: Record<string, unknown>): RunIdentity | undefined {
-  const meta = value.metadata as Record<string, unknown> | undefined;
-  const record = (meta && typeof meta === "object" ? meta[RUN_IDENTITY_METADATA] : undefined) ?? value;
-  let candidate: unknown = record;
-  if (record && typeof record === "object" && typeof (record as { json?: unknown }).json === "string") {
-    try {
-      candidate = JSON.parse((record as { json: string }).json);
-    } catch {
-      return undefined;
-    }
-  }
-  return candidate && typeof candidate === "object" && isRunIdentity(candidate as Record<string, unknown>) ? (candidate as RunIdentity) : undefined;
 }
 
 /**

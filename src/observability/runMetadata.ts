@@ -1,7 +1,7 @@
 /**
  * What a run ran, as it is kept in a recording's metadata: the shape `tendon sim` and `tendon hw`
  * build (src/app/runIdentity.ts), `tendon info` and `tendon report` read, and `tendon sim --params`
- * takes back.
+ * and `tendon hw --params` take back.
  */
 import type { DepParams } from "../dep/params.js";
 
@@ -9,7 +9,7 @@ export interface RunIdentity {
   readonly tendonVersion: string;
   readonly command: string;
   readonly model: string;
-  /** sha256 (hex) of the model's source: the MJCF file as given (not the files it includes), the XML string, or the board configuration. */
+  /** sha256 (hex) of the model's source: the MJCF file and every file it includes (see `modelSha256`), the XML string, or the board configuration. */
   readonly modelSha256: string;
   readonly controller: string;
   /** DEP's preset ("default" when none was named); absent for a controller that is not DEP. */

@@ -88,7 +88,7 @@ describe("tendon sim says what it ran, and repeats a recorded run", function () 
     assert.match(r.stderr, /does not say what its run ran \(no tendon\.params metadata/);
   });
 
-  it("tendon hw says it too: summary, JSON and the recording", async () => {
+  it("tendon hw says it too: summary, JSON and the recording; tendon hw --params repeats a recorded hw run", async () => {
     const sim = spawn(process.execPath, ["--import", "tsx", path.join(projectRoot, "src", "cli", "run.ts"), "board-sim", "--boards", "1"], { cwd: projectRoot, stdio: ["ignore", "pipe", "pipe"] });
     const stopped = new Promise((resolve) => sim.on("close", resolve));
     try {
@@ -108,6 +108,32 @@ describe("tendon sim says what it ran, and repeats a recorded run", function () 
       assert.match(r.stdout, /\n {2}dep params {5}kappa=1169\.7 /);
       const s = await summarizeRecording(file);
       assert.deepEqual(JSON.parse(s.metadata.get("tendon.params")!.json), id);
+
+      // Repeated from the recording: the same preset, parameters, mapping, seed and rate.
+      const params = await runCli(["info", "--params", file]);
+      assert.equal(params.code, 0, params.stderr);
+      const p = path.join(tmp, "hw-params.json");
+      fs.writeFileSync(p, params.stdout);
+      const again = await runCli(["hw", "--port", port, "--duration", "0.5", "--params", p, "--json", "--host-watchdog-ms", "500", "--board-watchdog-ms", "500"]);
+      assert.equal(again.code, 0, again.stderr);
+      assert.deepEqual(lastJsonLine(again.stdout).identity, id);
+      assert.doesNotMatch(again.stderr, /not the one the --params run ran/);
+      // The command line wins over the file.
+      const seeded = await runCli(["hw", "--port", port, "--duration", "0.3", "--params", p, "--seed", "7", "--json", "--host-watchdog-ms", "500", "--board-watchdog-ms", "500"]);
+      assert.equal(seeded.code, 0, seeded.stderr);
+      assert.equal(lastJsonLine(seeded.stdout).identity.seed, 7);
+      assert.deepEqual(lastJsonLine(seeded.stdout).identity.params, id.params);
+
+      // A sim run's file is not an hw run's, and the other way round: usage errors.
+      const simParams = await runCli(["info", "--params", rec]);
+      const sp = path.join(tmp, "sim-params.json");
+      fs.writeFileSync(sp, simParams.stdout);
+      const wrong = await runCli(["hw", "--port", port, "--duration", "0.3", "--params", sp]);
+      assert.equal(wrong.code, 2);
+      assert.match(wrong.stderr, /is what a 'tendon sim' run ran; tendon hw repeats 'tendon hw' runs/);
+      const wrongSim = await runCli(["sim", "--duration", "0.3", "--params", p, "--no-progress"]);
+      assert.equal(wrongSim.code, 2);
+      assert.match(wrongSim.stderr, /is what a 'tendon hw' run ran; tendon sim repeats 'tendon sim' runs/);
     } finally {
       sim.kill("SIGINT");
       await stopped;
