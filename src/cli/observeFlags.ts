@@ -41,7 +41,7 @@ export function foxglovePort(value: string | true): number | string {
  */
 export async function observersFromFlags(
   flags: ObserveFlags,
-  context: { command: "sim" | "plan" | "hw" | "node"; coverageBins?: number; serve?: HttpMountable; log?: (line: string) => void },
+  context: { command: "sim" | "plan" | "play" | "hw" | "node"; coverageBins?: number; serve?: HttpMountable; log?: (line: string) => void },
 ): Promise<RunObservers | undefined> {
   const port = flags.foxglove === undefined ? undefined : foxglovePort(flags.foxglove);
   if (typeof port === "string") throw new UsageError(port);

@@ -9,6 +9,7 @@
  *   tendon plan --task task.yaml                     a task file (YAML or JSON TaskSpec)
  *   tendon plan --task reach --model-from play-out/model.json
  *   tendon plan --task reach --record plan.mcap   every topic, and /planner/* (cost, disagreement, planned trajectory)
+ *   tendon plan --task reach --serve                 the API and the dashboard (plan cost, disagreement, trajectory), in real time
  */
 import fs from "node:fs";
 import { Option, type Command } from "commander";
@@ -16,6 +17,10 @@ import YAML from "yaml";
 import { DEFAULT_MODEL } from "../../sim/modelSource.js";
 import { UsageError } from "./errors.js";
 import { addObserveOptions, formatRecording, observersFromFlags, type ObserveFlags } from "./observeFlags.js";
+import { addServeOptions, servePort, serveSessionFromFlags, type ServeFlags } from "./serveFlags.js";
+import type { ServeSession } from "../api/ServeSession.js";
+import type { LoopPlugin } from "../loop/extension.js";
+import type { ControlLoop } from "../loop/ControlLoop.js";
 import { nonNegativeInteger, oneOf, positiveInteger, positiveNumber } from "./parse.js";
 import { TASK_KINDS, type TaskKind, type Vec3 } from "../tasks/TaskSpec.js";
 import type { PlanningEpisode, PlanningRunResult, TaskInput } from "../planning/runPlanning.js";
@@ -34,7 +39,7 @@ export interface PlannerFlags {
   modelTimestep?: number;
 }
 
-interface PlanFlags extends PlannerFlags, ObserveFlags {
+interface PlanFlags extends PlannerFlags, ObserveFlags, ServeFlags {
   task: string;
   site?: string;
   target?: string;
@@ -99,7 +104,7 @@ export function registerPlanCommand(program: Command): void {
     .addOption(new Option("--backend <name>", "where plans run: inline (in the tick; lockstep only), between-ticks, worker").argParser(oneOf("--backend", PLAN_BACKENDS)))
     .option("--json", "end stdout with one line of JSON summary", false)
     .option("--no-progress", "no line per episode");
-  addObserveOptions(cmd);
+  addServeOptions(addObserveOptions(cmd));
   addPlannerOptions(cmd, { population: 64 }).action(async (flags: PlanFlags) => {
     await planAction(flags);
   });
@@ -145,13 +150,61 @@ export function episodeLine(e: PlanningEpisode): string {
   return `episode ${e.index + 1}: ${e.task.kind} ${r.success ? "success" : "miss"}  error ${r.metric.toFixed(3)} ${unit} (threshold ${r.threshold})  plan ${p.meanPlanMs.toFixed(0)} ms mean, p99 ${p.p99PlanMs.toFixed(0)} ms  ${p.plans} plans, ${p.late} late, ${p.safeTicks} safe ticks${p.errors ? `, ${p.errors} errors (${p.lastError})` : ""}  loop overruns ${e.loop.stats.overruns}`;
 }
 
+/**
+ * The `--serve` session as a plugin of every episode's (or round's) loop: one safety layer for the
+ * whole run, so that an e-stop latched in one episode holds in the next; closed by the command.
+ */
+export function servedEpisodes(serve: ServeSession): LoopPlugin {
+  let built = false;
+  return {
+    extend(ctx) {
+      if (built && serve.safety) return serve.safety.loopOptions();
+      built = true;
+      return serve.extend(ctx);
+    },
+    attach: (loop) => serve.attach(loop),
+  };
+}
+
+/** Ctrl-C and SIGTERM stop the current loop after its tick and the run after it; `interrupted()` says whether one came. */
+export function stopOnSignals(): { onLoop: (loop: ControlLoop) => void; interrupted: () => boolean; dispose: () => void } {
+  let loop: ControlLoop | undefined;
+  let interrupted = false;
+  const onSignal = (): void => {
+    interrupted = true;
+    loop?.stop();
+  };
+  process.on("SIGINT", onSignal);
+  process.on("SIGTERM", onSignal);
+  return {
+    onLoop: (l) => {
+      loop = l;
+      if (interrupted) l.stop();
+    },
+    interrupted: () => interrupted,
+    dispose: () => {
+      process.off("SIGINT", onSignal);
+      process.off("SIGTERM", onSignal);
+    },
+  };
+}
+
 async function planAction(f: PlanFlags): Promise<void> {
   const task = taskInputFromFlags(f);
+  const port = f.serve === undefined ? undefined : servePort(f.serve);
+  if (typeof port === "string") throw new UsageError(port);
+  if (port !== undefined && f.backend === "inline") throw new UsageError("--serve runs in real time: --backend inline cannot keep it on time; use worker or between-ticks");
   const { runPlanning } = await import("../planning/runPlanning.js");
   const { ICEM_DEFAULTS } = await import("../planning/IcemPlanner.js");
   const planner = plannerOptionsFromFlags(f, { beta: ICEM_DEFAULTS.beta });
-  // --record, --foxglove: the loop's topics of every episode, one after the other, and /planner/*.
-  const observers = await observersFromFlags(f, { command: "plan" });
+  // --serve: the API and the dashboard, the run in real time.
+  const serve = port === undefined ? undefined : await serveSessionFromFlags(f, port);
+  // --record, --foxglove, --serve: the loop's topics of every episode, one after the other, and /planner/*.
+  const observers = await observersFromFlags(f, { command: "plan", serve: serve?.server }).catch(async (err: unknown) => {
+    await serve?.close();
+    throw err;
+  });
+  const signals = stopOnSignals();
   let r: PlanningRunResult | undefined;
   let recording: Awaited<ReturnType<NonNullable<typeof observers>["close"]>>;
   try {
@@ -165,14 +218,23 @@ async function planAction(f: PlanFlags): Promise<void> {
       stepSec: f.step,
       modelTimestepSec: f.modelTimestep,
       modelFrom: f.modelFrom,
-      realtime: f.realtime,
+      realtime: f.realtime || serve !== undefined,
       backend: f.backend,
       onEpisode: f.progress ? (e) => process.stderr.write(`${episodeLine(e)}\n`) : undefined,
       observe: observers ? (e) => observers.hooks("dep", { planner: e.trajectory, timeOffsetSec: e.offsetSec }) : undefined,
+      plugins: serve ? [servedEpisodes(serve)] : undefined,
+      onLoop: signals.onLoop,
+      stopRequested: () => signals.interrupted() || (serve?.stopRequested ?? false),
     });
   } finally {
-    recording = await observers?.close(r ? { body: r.body, plannedOn: r.plannedOn, backend: r.backend, successRate: r.successRate } : undefined);
+    signals.dispose();
+    try {
+      recording = await observers?.close(r ? { body: r.body, plannedOn: r.plannedOn, backend: r.backend, successRate: r.successRate } : undefined);
+    } finally {
+      await serve?.close();
+    }
   }
+  if (signals.interrupted()) process.exitCode = 130;
   const ok = r.episodes.filter((e) => e.result.success).length;
   process.stdout.write(`${r.body}: ${ok}/${r.episodes.length} episodes solved (${(r.successRate * 100).toFixed(0)} %), planned on ${r.plannedOn} with ${f.planner} (${r.backend}), ${r.wallSec.toFixed(1)} s\n`);
   if (recording) process.stdout.write(formatRecording(recording));

@@ -15,7 +15,7 @@ import type { RobotSpec } from "../core/spec.js";
 import type { LoopStatsSummary } from "../loop/LoopStats.js";
 import type { Cycle } from "../loop/operators.js";
 import type { DiagnosticStatusMsg } from "../transport/messages.js";
-import { startRecorderWorker, type LoopRecorderFile, type WorkerReply, type WorkerRequest } from "./chunkSink.js";
+import { startRecorderWorker, type LoopRecorderFile, type VectorTopic, type WorkerReply, type WorkerRequest } from "./chunkSink.js";
 import type { RecorderStats } from "./McapRecorder.js";
 import { TickRing } from "./TickRing.js";
 import type { Worker } from "node:worker_threads";
@@ -71,6 +71,8 @@ export interface LoopRecorderLoop {
   readonly planner?: { readonly horizon: number; readonly columns: readonly string[] };
   /** Added to every tick's loop time (runs of several episodes, one after the other). */
   readonly timeOffsetSec?: number;
+  /** Vector topics published between ticks (`vector`): /learner/model_loss. */
+  readonly vectors?: readonly VectorTopic[];
 }
 
 const EPS_SEC = 1e-9;
@@ -149,6 +151,7 @@ export class LoopRecorder {
         diagnosticsExtra: o.diagnosticsExtra ?? {},
         planner: o.planner ? { horizon: o.planner.horizon, columns: [...o.planner.columns] } : undefined,
         timeOffsetSec: o.timeOffsetSec ?? 0,
+        vectors: o.vectors?.map((v) => ({ ...v })),
       },
     } satisfies WorkerRequest);
   }
@@ -231,6 +234,12 @@ export class LoopRecorder {
   diagnostic(status: DiagnosticStatusMsg, tSec: number): void {
     if (this.#closing) return;
     this.#worker.postMessage({ type: "diagnostic", tSec, status } satisfies WorkerRequest);
+  }
+
+  /** A message on one of the `vectors` topics at loop time `tSec` (a model update between rounds), written after the ticks already in the ring. */
+  vector(topic: string, values: ArrayLike<number>, tSec: number): void {
+    if (this.#closing) return;
+    this.#worker.postMessage({ type: "vector", tSec, topic, values: Array.from(values) } satisfies WorkerRequest);
   }
 
   /** A Metadata record, written after the ticks already in the ring. */

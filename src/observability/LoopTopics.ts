@@ -21,6 +21,7 @@ import { fillTransitions, PLANNER_TOPICS, sourceCommandTopic, TOPICS, TRANSITION
 import { createClock, createJointState, createMatrix, createVector, setStamp, type DiagnosticStatusMsg, type MessageTypeName } from "../transport/messages.js";
 import { QOS_CONTROL, QOS_DEFAULT, type QosProfile } from "../transport/Transport.js";
 import type { TopicSink } from "./TopicSink.js";
+import type { VectorTopic } from "./chunkSink.js";
 
 export interface LoopTopicsOptions {
   readonly spec: RobotSpec;
@@ -41,6 +42,8 @@ export interface LoopTopicsOptions {
   readonly planner?: PlannerTopicsInfo;
   /** Added to every tick's loop time (runs of several episodes, one after the other). */
   readonly timeOffsetSec?: number;
+  /** Vector topics published on demand with `writeVector` (/learner/model_loss after a model update). */
+  readonly vectors?: readonly VectorTopic[];
   /**
    * `matrix` and `stats` say themselves when there is something to publish (undefined: nothing
    * this tick), as when ticks are replayed from a `LoopRecorder` ring.
@@ -78,6 +81,8 @@ export class LoopTopics {
   readonly #planCost = createVector(2, "cost|disagreement");
   readonly #planTrajectory;
   #planPending = false;
+  readonly #vectors: ReturnType<typeof createVector>[] = [];
+  #vectorStart = 0;
   #lastMatrixSec = -Infinity;
   #lastDiagnosticsSec = -Infinity;
 
@@ -114,7 +119,30 @@ export class LoopTopics {
         { name: PLANNER_TOPICS.trajectory, type: "std_msgs/msg/Float64MultiArray", qos: QOS_DEFAULT },
       );
     }
+    this.#vectorStart = topics.length;
+    for (const v of options.vectors ?? []) {
+      topics.push({ name: v.name, type: "std_msgs/msg/Float64MultiArray", qos: QOS_DEFAULT });
+      this.#vectors.push(createVector(0, v.label));
+    }
     this.#topics = topics;
+  }
+
+  /**
+   * Publishes `values` on the vector topic `name` (one of `vectors`) at loop time `tSec`, at once,
+   * outside the ticks (a model update between rounds). Allocates: not for every tick. Unknown topic: nothing.
+   */
+  writeVector(name: string, values: ArrayLike<number>, tSec: number): void {
+    const v = (this.#o.vectors ?? []).findIndex((x) => x.name === name);
+    if (v < 0) return;
+    const msg = this.#vectors[v];
+    if (msg.data.length !== values.length) {
+      msg.data = new Float64Array(values.length);
+      msg.layout.dim[0].size = values.length;
+      msg.layout.dim[0].stride = values.length;
+    }
+    msg.data.set(values);
+    const t = tSec + (this.#o.timeOffsetSec ?? 0);
+    for (const { sink, ids } of this.#sinks) sink.write(ids[this.#vectorStart + v], msg, t * 1e9);
   }
 
   /**

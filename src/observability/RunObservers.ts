@@ -25,6 +25,7 @@ import { problemStatus } from "../transport/diagnostics.js";
 import { McapRecorder, type RecorderStats } from "./McapRecorder.js";
 import { LoopRecorder } from "./LoopRecorder.js";
 import { DashboardRoutes, type HttpMountable } from "./dashboard/DashboardRoutes.js";
+import type { VectorTopic } from "./chunkSink.js";
 
 export interface CoverageCurve {
   readonly bins: number;
@@ -35,8 +36,8 @@ export interface CoverageCurve {
 export interface RunObserversOptions {
   readonly record?: string;
   readonly foxglove?: { host: string; port: number };
-  /** "sim", "plan", "hw" or "node": a simulator's stamps ("sim", "plan") are loop time, and it publishes /clock. */
-  readonly command: "sim" | "plan" | "hw" | "node";
+  /** "sim", "plan", "play", "hw" or "node": a simulator's stamps ("sim", "plan", "play") are loop time, and it publishes /clock. */
+  readonly command: "sim" | "plan" | "play" | "hw" | "node";
   readonly coverageBins?: number;
   /** Where "recording to ..." lines go (default stderr). */
   readonly log?: (line: string) => void;
@@ -57,6 +58,11 @@ export interface RunHooks extends LoopPlugin {
    * the next tick. `trajectory` is [horizon x columns], row-major, copied at once.
    */
   readonly plan: (cost: number, disagreement: number, trajectory: ArrayLike<number>) => void;
+  /**
+   * A message on one of the vector topics of the hooks' options (`vectors`: /learner/model_loss
+   * after a model update), at the latest tick's loop time, at once (also after the loop ended).
+   */
+  readonly publish: (topic: string, values: ArrayLike<number>) => void;
 }
 
 /** Options of one run's hooks. */
@@ -65,6 +71,8 @@ export interface RunHooksOptions {
   readonly planner?: PlannerTopicsInfo;
   /** Added to the run's loop time in the recording and the live view (episodes one after the other). */
   readonly timeOffsetSec?: number;
+  /** Vector topics the run publishes between ticks with `publish` (`tendon play`: /learner/model_loss). */
+  readonly vectors?: readonly VectorTopic[];
 }
 
 export class RunObservers {
@@ -159,11 +167,12 @@ export class RunObservers {
         controllerName: ctx.controllerName,
         matrix,
         stats: () => loopRef!.stats.summary(),
-        simulated: this.#o.command === "sim" || this.#o.command === "plan",
+        simulated: this.#o.command === "sim" || this.#o.command === "plan" || this.#o.command === "play",
         epochOffsetSec: (performance.timeOrigin + performance.now()) / 1000,
         diagnosticsExtra: { rate_hz: 1 / ctx.periodSec },
         planner: options.planner,
         timeOffsetSec: options.timeOffsetSec,
+        vectors: options.vectors,
       };
       if (label === "dep" && this.#loopRecorder) {
         this.#loopRecorder.configure(loopInfo);
@@ -175,7 +184,10 @@ export class RunObservers {
         topics.addSink(this.foxglove);
       }
       if (label === "dep" && this.#dashboard.mounted) {
-        feed = new DashboardFeed({ spec: ctx.spec, controllerName: ctx.controllerName, matrix, periodSec: ctx.periodSec });
+        // Episodes and rounds one after the other (plan, play) keep the page's feed, on one time line.
+        const current = this.#dashboard.feed;
+        feed = current?.sameRun(ctx.spec, ctx.controllerName) ? current : new DashboardFeed({ spec: ctx.spec, controllerName: ctx.controllerName, matrix, periodSec: ctx.periodSec });
+        feed.setTimeOffset(options.timeOffsetSec ?? 0);
         this.#dashboard.setFeed(feed);
       }
       return { stages: [recorder?.controllerStage(), topics?.controllerStage()].filter((x) => x !== undefined) };
@@ -227,8 +239,15 @@ export class RunObservers {
     const plan = (cost: number, disagreement: number, trajectory: ArrayLike<number>): void => {
       recorder?.setPlan(cost, disagreement, trajectory);
       topics?.setPlan(cost, disagreement, trajectory);
+      feed?.setPlan(cost, disagreement, trajectory, options.planner?.columns ?? []);
     };
-    return { extend, attach, close: () => finishRun?.(), problem, plan };
+    const publish = (topic: string, values: ArrayLike<number>): void => {
+      recorder?.vector(topic, values, lastTickSec);
+      topics?.writeVector(topic, values, lastTickSec);
+      const label = options.vectors?.find((v) => v.name === topic)?.label;
+      if (label !== undefined) feed?.addSeries(topic, label.split("|"), values, lastTickSec);
+    };
+    return { extend, attach, close: () => finishRun?.(), problem, plan, publish };
   }
 
   /** A metadata record in the recording, if there is one (e.g. what the run runs, before its first tick). */

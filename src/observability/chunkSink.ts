@@ -36,6 +36,14 @@ export interface LoopRecorderSetup {
   readonly planner?: { readonly horizon: number; readonly columns: readonly string[] };
   /** Added to the loop time of every tick. */
   readonly timeOffsetSec?: number;
+  /** Vector topics published between ticks ("vector" requests): name and dim[0] label. */
+  readonly vectors?: readonly VectorTopic[];
+}
+
+/** A std_msgs/Float64MultiArray vector topic published on demand (/learner/model_loss), with its dim[0] label. */
+export interface VectorTopic {
+  readonly name: string;
+  readonly label: string;
 }
 
 export type WorkerRequest =
@@ -46,6 +54,7 @@ export type WorkerRequest =
   | { type: "chunk"; buffer: ArrayBuffer; length: number }
   | { type: "metadata"; name: string; entries: [string, string][] }
   | { type: "diagnostic"; tSec: number; status: DiagnosticStatusMsg }
+  | { type: "vector"; tSec: number; topic: string; values: number[] }
   | { type: "close" };
 
 export type WorkerReply =

@@ -77,6 +77,7 @@ class LoopWriter {
       diagnosticsExtra: setup.diagnosticsExtra,
       planner: setup.planner,
       timeOffsetSec: setup.timeOffsetSec,
+      vectors: setup.vectors,
     });
     this.#planSize = setup.planner ? 2 + setup.planner.horizon * setup.planner.columns.length : 0;
     this.#topics.addSink(this.#recorder);
@@ -122,6 +123,12 @@ class LoopWriter {
   addDiagnostic(tSec: number, status: DiagnosticStatusMsg): void {
     this.drain();
     this.#topics?.writeDiagnostic(status, tSec);
+  }
+
+  /** A vector topic's message at loop time `tSec`, after the ticks already in the ring. */
+  addVector(tSec: number, topic: string, values: number[]): void {
+    this.drain();
+    this.#topics?.writeVector(topic, values, tSec);
   }
 
   addMetadata(name: string, entries: [string, string][]): void {
@@ -171,6 +178,9 @@ port.on("message", (req: WorkerRequest) => {
           break;
         case "diagnostic":
           loop?.addDiagnostic(req.tSec, req.status);
+          break;
+        case "vector":
+          loop?.addVector(req.tSec, req.topic, req.values);
           break;
         case "close":
           if (loop) reply({ type: "closed", stats: await loop.close() });

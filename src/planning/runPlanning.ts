@@ -10,6 +10,7 @@ import { describeSource, resolveModelSource, type ModelSource } from "../../sim/
 import { Rng } from "../core/rng.js";
 import { ControlLoop, type LoopResult } from "../loop/ControlLoop.js";
 import { attachLoop, extendLoop, type LoopPlugin } from "../loop/extension.js";
+import { NodeTimer } from "../loop/ticks.js";
 import { FrameStateReader, StateSpecError } from "../models/StateLayout.js";
 import { Task, type EpisodeResult } from "../tasks/Task.js";
 import { TaskError, taskStateSpec, validateTask, type TaskKind, type TaskSpec, type Vec3 } from "../tasks/TaskSpec.js";
@@ -47,6 +48,12 @@ export interface RunPlanningOptions {
    * run, whose loop time starts at 0 and is `offsetSec` after the first episode's start.
    */
   readonly observe?: (episode: { readonly index: number; readonly offsetSec: number; readonly trajectory: { readonly horizon: number; readonly columns: readonly string[] } }) => PlanningObserver;
+  /** More plugins for every episode's loop (the safety layer and API of --serve), after the observer; not closed here. */
+  readonly plugins?: readonly LoopPlugin[];
+  /** Called once each episode's loop exists (stop on a signal). */
+  readonly onLoop?: (loop: ControlLoop, episode: number) => void;
+  /** Checked before each episode: true ends the run early (a signal, POST /api/stop). */
+  readonly stopRequested?: () => boolean;
 }
 
 /** A loop plugin that also hears of every adopted plan (cost, disagreement, planned trajectory [horizon x columns]; copy, do not keep). */
@@ -164,6 +171,7 @@ export async function runPlanning(o: RunPlanningOptions): Promise<PlanningRunRes
     const reader = new FrameStateReader(truth.layout, { ...truth.names, sites: bridge.siteNames }, (ids, out) => bridge.readSitePositions(ids, out));
     let offsetSec = 0;
     for (let e = 0; e < o.episodes; e++) {
+      if (e > 0 && o.stopRequested?.()) break;
       const spec = e === 0 ? firstTask : resolveTask(o.task, truth, rng);
       const task = new Task(spec, truth.layout);
       const setup: PlanSetup = { model: modelSetup, cost: { kind: "task", task: spec }, planner: { ...o.planner, seed: (o.planner.seed ?? o.seed) * 1000 + e } };
@@ -188,10 +196,13 @@ export async function runPlanning(o: RunPlanningOptions): Promise<PlanningRunRes
         onPlan,
       });
       const steps = Math.max(1, Math.round(task.episodeSec / period));
-      const plugins = observer ? [observer] : [];
-      const extension = extendLoop(plugins, { spec: bridge.spec, periodSec: period, controllerName: controller.name, controller, clock: undefined });
-      const loop = new ControlLoop({ bridge, controller, mode: o.realtime ? "realtime" : "lockstep", periodSec: period, maxTicks: steps, stages: extension.stages });
+      const plugins: LoopPlugin[] = [...(observer ? [observer] : []), ...(o.plugins ?? [])];
+      // Real time: the loop's timer, which the safety layer of --serve stamps the API's commands with.
+      const timer = o.realtime ? new NodeTimer() : undefined;
+      const extension = extendLoop(plugins, { spec: bridge.spec, periodSec: period, controllerName: controller.name, controller, clock: timer });
+      const loop = new ControlLoop({ bridge, controller, mode: o.realtime ? "realtime" : "lockstep", periodSec: period, maxTicks: steps, timer, stages: extension.stages, limiter: extension.limiter });
       attachLoop(plugins, loop);
+      o.onLoop?.(loop, e);
       offsetSec += steps * period;
       task.startEpisode();
       const sub = loop.cycles$.subscribe((c) => {
@@ -215,7 +226,7 @@ export async function runPlanning(o: RunPlanningOptions): Promise<PlanningRunRes
     truth.delete();
     await bridge.shutdown();
   }
-  const successRate = episodes.filter((e) => e.result.success).length / episodes.length;
+  const successRate = episodes.length > 0 ? episodes.filter((e) => e.result.success).length / episodes.length : 0;
   return { body: describeSource(source), plannedOn: o.modelFrom ? "world-model" : "mujoco", backend: backendKind, episodes, successRate, wallSec: (performance.now() - t0) / 1000 };
 }
 

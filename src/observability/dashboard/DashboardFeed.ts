@@ -10,7 +10,15 @@
  *
  * Event `hello` (on connect): {muscles, joints: [{name, rangeRad}], controller, periodSec, sampleRateHz}.
  * Event `frame`: {seq, t: [s...], activation: [[per muscle]...], length, force, command, angle,
- * computeMs: [...], lateMs: [...], matrix?: {n, data}, stats?: LoopStatsSummary, ticks}.
+ * computeMs: [...], lateMs: [...], matrix?: {n, data}, stats?: LoopStatsSummary, ticks}, and, in a
+ * run that plans or learns, what came since the last frame: plan?: {t, cost, disagreement} (one
+ * entry per adopted plan), trajectory?: {columns, horizon, data} (the newest plan's predicted
+ * site or joints, row-major), series?: {topic: {labels, t, rows}} (vector topics such as
+ * /learner/model_loss, one row per message). A page plots these only when they come: a run
+ * without a planner (sim, hw) has none.
+ *
+ * Runs of several episodes or rounds (`tendon plan`, `tendon play`) keep one feed (`sameRun`),
+ * their loop times put one after the other with `setTimeOffset`.
  */
 import type { ServerResponse } from "node:http";
 import type { RobotSpec } from "../../core/spec.js";
@@ -30,6 +38,17 @@ export interface DashboardFeedOptions {
 }
 
 const CAPACITY = 2048;
+/** Plans kept for a page that connects late (at 10 plans a second, minutes of them). */
+const PLAN_CAPACITY = 2048;
+/** Messages per vector topic kept. */
+const SERIES_CAPACITY = 2048;
+
+interface Series {
+  readonly labels: string[];
+  readonly t: number[];
+  readonly rows: number[][];
+  sent: number;
+}
 
 export class DashboardFeed {
   readonly #o: DashboardFeedOptions;
@@ -60,6 +79,18 @@ export class DashboardFeed {
   };
   #stats: (() => LoopStatsSummary) | undefined;
   #closed = false;
+  #offsetSec = 0;
+  /** Loop time (with the offset) of the newest tick. */
+  #nowSec = 0;
+  readonly #planT = new Float64Array(PLAN_CAPACITY);
+  readonly #planCost = new Float64Array(PLAN_CAPACITY);
+  readonly #planDisagreement = new Float64Array(PLAN_CAPACITY);
+  #plansWritten = 0;
+  #plansSent = 0;
+  #trajectory = new Float64Array(0);
+  #trajectoryColumns: readonly string[] = [];
+  #trajectoryPending = false;
+  readonly #series = new Map<string, Series>();
 
   constructor(options: DashboardFeedOptions) {
     this.#o = options;
@@ -90,8 +121,50 @@ export class DashboardFeed {
     this.#stats = stats;
   }
 
+  /** Whether a loop of this spec and controller continues the run this feed shows (episodes one after the other). */
+  sameRun(spec: RobotSpec, controllerName: string): boolean {
+    return !this.#closed && spec.name === this.#o.spec.name && spec.muscles.length === this.#n && controllerName === this.#o.controllerName;
+  }
+
+  /** Added to the loop time of the ticks that follow (the next episode's loop starts at 0 again). */
+  setTimeOffset(sec: number): void {
+    this.#offsetSec = sec;
+  }
+
+  /**
+   * An adopted plan (on the loop's thread, once per plan): its cost and disagreement at the newest
+   * tick's time, and its predicted trajectory ([horizon x columns], row-major), copied into a
+   * buffer that is sized once for the run's planner.
+   */
+  setPlan(cost: number, disagreement: number, trajectory: ArrayLike<number>, columns: readonly string[]): void {
+    const k = this.#plansWritten % PLAN_CAPACITY;
+    this.#planT[k] = this.#nowSec;
+    this.#planCost[k] = cost;
+    this.#planDisagreement[k] = disagreement;
+    this.#plansWritten++;
+    if (this.#trajectory.length !== trajectory.length) this.#trajectory = new Float64Array(trajectory.length);
+    this.#trajectory.set(trajectory);
+    this.#trajectoryColumns = columns;
+    this.#trajectoryPending = true;
+  }
+
+  /** A message on a vector topic (`/learner/model_loss`: [train, held-out, version]) at loop time `tSec` (between ticks; allocates). */
+  addSeries(topic: string, labels: readonly string[], values: ArrayLike<number>, tSec: number): void {
+    let s = this.#series.get(topic);
+    if (!s) this.#series.set(topic, (s = { labels: [...labels], t: [], rows: [], sent: 0 }));
+    s.t.push(tSec + this.#offsetSec);
+    // Non-finite values (no held-out loss yet) go as null: a gap in the page's plot.
+    s.rows.push(Array.from(values, (x) => (Number.isFinite(x) ? round6(x) : Number.NaN)));
+    if (s.t.length > SERIES_CAPACITY) {
+      s.t.shift();
+      s.rows.shift();
+      s.sent = Math.max(0, s.sent - 1);
+    }
+  }
+
   /** One completed cycle (the loop's `cycles$`): kept if it falls on the stride. */
   onCycle(c: Cycle): void {
+    this.#nowSec = c.tick.startSec + this.#offsetSec;
     // A frame is due: built right after this tick, outside it.
     if (this.#clients.size > 0 && !this.#scheduled && c.workEndMs - this.#lastFrameMs >= this.#frameMs) {
       this.#scheduled = true;
@@ -102,7 +175,7 @@ export class DashboardFeed {
     const k = this.#written % CAPACITY;
     const f = c.frame;
     const n = this.#n;
-    this.#t[k] = c.tick.startSec;
+    this.#t[k] = this.#nowSec;
     this.#activation.set(f.muscleActivation, k * n);
     this.#length.set(f.muscleLengthM, k * n);
     this.#force.set(f.muscleForceN, k * n);
@@ -134,6 +207,9 @@ export class DashboardFeed {
     res.on("close", () => this.#clients.delete(res));
     // A new page starts with what the rings still hold.
     this.#sent = Math.max(0, Math.min(this.#sent, this.#written - CAPACITY));
+    this.#plansSent = Math.max(0, this.#plansWritten - PLAN_CAPACITY);
+    this.#trajectoryPending = this.#trajectory.length > 0;
+    for (const s of this.#series.values()) s.sent = 0;
   }
 
   #flush(): void {
@@ -175,6 +251,30 @@ export class DashboardFeed {
       }
     }
     if (this.#stats && seq % 5 === 0) frame.stats = this.#stats();
+    if (this.#plansWritten > this.#plansSent) {
+      const p0 = Math.max(this.#plansSent, this.#plansWritten - PLAN_CAPACITY);
+      const pick = (data: Float64Array): number[] => {
+        const out: number[] = [];
+        for (let s = p0; s < this.#plansWritten; s++) out.push(round6(data[s % PLAN_CAPACITY]));
+        return out;
+      };
+      frame.plan = { t: pick(this.#planT), cost: pick(this.#planCost), disagreement: pick(this.#planDisagreement) };
+      this.#plansSent = this.#plansWritten;
+    }
+    if (this.#trajectoryPending) {
+      const columns = this.#trajectoryColumns.length;
+      frame.trajectory = { columns: this.#trajectoryColumns, horizon: columns > 0 ? this.#trajectory.length / columns : 0, data: Array.from(this.#trajectory, round6) };
+      this.#trajectoryPending = false;
+    }
+    if (this.#series.size > 0) {
+      const series: Record<string, { labels: string[]; t: number[]; rows: number[][] }> = {};
+      for (const [topic, s] of this.#series) {
+        if (s.sent >= s.t.length) continue;
+        series[topic] = { labels: s.labels, t: s.t.slice(s.sent), rows: s.rows.slice(s.sent) };
+        s.sent = s.t.length;
+      }
+      if (Object.keys(series).length > 0) frame.series = series;
+    }
     const text = `event: frame\ndata: ${JSON.stringify(frame)}\n\n`;
     for (const res of this.#clients) res.write(text);
     this.#frames++;
