@@ -18,6 +18,10 @@
     status: null,
     plots: {},
     matrixFrames: 0,
+    // Planner and learner topics (tendon plan, tendon play): plans seen, trajectories drawn, vector topics plotted.
+    plans: 0,
+    trajectoryFrames: 0,
+    series: {},
     // The API as this page sees it: "connecting", "ok", "not-ready", "unauthorized", "forbidden" or "down".
     api: "connecting",
     apiReason: "",
@@ -33,8 +37,11 @@
 
   // --- plots ---------------------------------------------------------------------------------
   const series = {}; // name -> { t: [], ys: [[]...] }
-  function makePlot(key, labels) {
+  // Seconds of history per plot (default WINDOW_SEC); Infinity keeps every point (one per model update).
+  const windows = {};
+  function makePlot(key, labels, windowSec) {
     const el = $(`plot-${key}`);
+    windows[key] = windowSec ?? WINDOW_SEC;
     el.textContent = "";
     const width = Math.max(300, el.clientWidth || 400);
     const opts = {
@@ -58,8 +65,9 @@
       for (let i = 0; i < s.ys.length; i++) s.ys[i].push(rows[k][i]);
     }
     const last = s.t[s.t.length - 1];
+    const windowSec = windows[key] ?? WINDOW_SEC;
     let cut = 0;
-    while (cut < s.t.length && s.t[cut] < last - WINDOW_SEC) cut++;
+    while (cut < s.t.length && s.t[cut] < last - windowSec) cut++;
     if (cut > 0) {
       s.t.splice(0, cut);
       for (const y of s.ys) y.splice(0, cut);
@@ -91,6 +99,79 @@
     state.matrixFrames++;
   }
 
+  // --- planner and learner topics (only when the run has them) ----------------------------------
+  const PLAN_WINDOW_SEC = 120;
+  function showPlans(p) {
+    if (!state.plots["plan-cost"]) {
+      $("planner").hidden = false;
+      makePlot("plan-cost", ["cost"], PLAN_WINDOW_SEC);
+      makePlot("plan-disagreement", ["disagreement"], PLAN_WINDOW_SEC);
+    }
+    append("plan-cost", p.t, p.cost.map((c) => [c]));
+    append("plan-disagreement", p.t, p.disagreement.map((d) => [d]));
+    state.plans += p.t.length;
+  }
+
+  // The newest plan's predicted trajectory: x against y for a site (or two joints), else the value over the plan's steps.
+  function drawTrajectory(tr) {
+    const canvas = $("trajectory");
+    const ctx = canvas.getContext("2d");
+    const { columns, horizon, data } = tr;
+    const c = columns.length;
+    if (c === 0 || horizon === 0) return;
+    const two = c >= 2;
+    const pts = [];
+    for (let k = 0; k < horizon; k++) pts.push(two ? [data[k * c], data[k * c + 1]] : [k, data[k * c]]);
+    let [x0, x1, y0, y1] = [Infinity, -Infinity, Infinity, -Infinity];
+    for (const [x, y] of pts) {
+      if (!Number.isFinite(x) || !Number.isFinite(y)) continue;
+      x0 = Math.min(x0, x);
+      x1 = Math.max(x1, x);
+      y0 = Math.min(y0, y);
+      y1 = Math.max(y1, y);
+    }
+    if (!Number.isFinite(x0)) return;
+    // Equal scales for a site's plane; a margin so a short plan is not a dot in a corner.
+    const span = Math.max(x1 - x0, y1 - y0, 1e-3) * 1.2;
+    const cx = (x0 + x1) / 2;
+    const cy = (y0 + y1) / 2;
+    const sx = two ? span : Math.max(x1 - x0, 1) * 1.1;
+    const sy = span;
+    const px = (x) => ((x - (two ? cx : x0 - 0.05 * sx)) / sx + (two ? 0.5 : 0)) * canvas.width;
+    const py = (y) => (0.5 - (y - cy) / sy) * canvas.height;
+    ctx.clearRect(0, 0, canvas.width, canvas.height);
+    ctx.strokeStyle = color(0);
+    ctx.lineWidth = 2;
+    ctx.beginPath();
+    pts.forEach(([x, y], k) => (k === 0 ? ctx.moveTo(px(x), py(y)) : ctx.lineTo(px(x), py(y))));
+    ctx.stroke();
+    ctx.fillStyle = color(3);
+    ctx.beginPath();
+    ctx.arc(px(pts[0][0]), py(pts[0][1]), 4, 0, 2 * Math.PI);
+    ctx.fill();
+    $("trajectory-caption").textContent = two ? `Planned trajectory: ${columns[0]} (x) against ${columns[1]} (y), ${horizon} steps` : `Planned trajectory: ${columns[0]} over ${horizon} steps`;
+    $("trajectory-scale").textContent = `red: the plan's first step; ${two ? `${span.toPrecision(3)} across` : `${y0.toPrecision(3)} … ${y1.toPrecision(3)}`}`;
+    state.trajectoryFrames++;
+  }
+
+  // Vector topics (/learner/model_loss, ...): one plot each, made when the topic first comes.
+  function showSeries(all) {
+    for (const [topic, s] of Object.entries(all)) {
+      const key = `series${topic.replace(/[^A-Za-z0-9]+/g, "-")}`;
+      if (!state.plots[key]) {
+        const box = $("series");
+        box.hidden = false;
+        const fig = document.createElement("figure");
+        fig.innerHTML = `<figcaption></figcaption><div id="plot-${key}" class="plot"></div>`;
+        fig.querySelector("figcaption").textContent = `${topic} (${s.labels.join(", ")})`;
+        box.appendChild(fig);
+        makePlot(key, s.labels, Infinity);
+      }
+      append(key, s.t, s.rows);
+      state.series[topic] = (state.series[topic] || 0) + s.t.length;
+    }
+  }
+
   // --- feed ------------------------------------------------------------------------------------
   function connectFeed() {
     const source = new EventSource(withToken("feed"));
@@ -117,6 +198,9 @@
       append("angle", f.t, f.angle);
       append("timing", f.t, f.computeMs.map((c, k) => [c, f.lateMs[k]]));
       if (f.matrix) drawMatrix(f.matrix);
+      if (f.plan) showPlans(f.plan);
+      if (f.trajectory) drawTrajectory(f.trajectory);
+      if (f.series) showSeries(f.series);
       if (f.stats) showLoop(f.stats, f.ticks);
       redraw();
     });
