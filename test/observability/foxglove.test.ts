@@ -9,7 +9,7 @@ import { QOS_CONTROL } from "../../src/transport/Transport.js";
 import fs from "node:fs";
 import path from "node:path";
 import { profileTopics } from "../../src/observability/TransportRecorder.js";
-import { PLANNER_TOPICS } from "../../src/transport/topics.js";
+import { LEARNER_TOPICS, PLANNER_TOPICS } from "../../src/transport/topics.js";
 import { projectRoot } from "../helpers/paths.js";
 
 describe("observability: Foxglove live view", function () {
@@ -75,16 +75,44 @@ describe("observability: Foxglove live view", function () {
     }
   });
 
-  it("docs/foxglove-layout.json plots activations, lengths, forces, joint angles and the planner's cost, and shows the DEP matrix, from profile and planner topics", () => {
+  it("docs/foxglove-layout.json plots activations, lengths, forces, joint angles, the planner's cost and trajectory and the learner's topics, and shows the DEP matrix, from topics that exist", () => {
     const layout = JSON.parse(fs.readFileSync(path.join(projectRoot, "docs", "foxglove-layout.json"), "utf8"));
-    const topics = new Set([...profileTopics().keys(), ...Object.values(PLANNER_TOPICS)]);
-    const plots = Object.entries(layout.configById).filter(([id]) => id.startsWith("Plot!")) as [string, { title: string; paths: { value: string }[] }][];
-    assert.deepEqual(plots.map(([, p]) => p.title.split(" ")[0] + " " + p.title.split(" ")[1]).sort(), ["Joint angles", "Muscle activations", "Musculotendon lengths", "Planner cost", "Tendon forces"]);
+    const scripts = Object.values(layout.userNodes as Record<string, { sourceCode: string }>).map((n) => ({
+      inputs: JSON.parse(/inputs = (\[[^\]]*\])/.exec(n.sourceCode)![1]) as string[],
+      output: /output = "([^"]+)"/.exec(n.sourceCode)![1],
+    }));
+    const topics = new Set([...profileTopics().keys(), ...Object.values(PLANNER_TOPICS), ...Object.values(LEARNER_TOPICS)]);
+    // A script reads topics that exist; its output is a topic the panels may show.
+    for (const s of scripts) for (const input of s.inputs) assert.ok(topics.has(input), input);
+    const shown = new Set([...topics, ...scripts.map((s) => s.output)]);
+    const plots = Object.entries(layout.configById).filter(([id]) => id.startsWith("Plot!")) as [string, { title: string; paths: { value: string }[]; xAxisPath?: { value: string } }][];
+    assert.deepEqual(plots.map(([, p]) => p.title.split(" ").slice(0, 2).join(" ")).sort(), [
+      "Joint angles",
+      "Learner intrinsic",
+      "Learner model",
+      "Muscle activations",
+      "Musculotendon lengths",
+      "Planned trajectory",
+      "Planner cost",
+      "Tendon forces",
+    ]);
+    const topicOf = (value: string): string => value.slice(0, value.indexOf("."));
+    const plotted = new Set<string>();
     for (const [, p] of plots) {
-      for (const { value } of p.paths) assert.ok(topics.has(value.slice(0, value.indexOf("."))), value);
+      for (const { value } of [...p.paths, ...(p.xAxisPath ? [p.xAxisPath] : [])]) {
+        assert.ok(shown.has(topicOf(value)), value);
+        plotted.add(topicOf(value));
+      }
     }
-    const script = Object.values(layout.userNodes as Record<string, { sourceCode: string }>)[0].sourceCode;
-    assert.match(script, /inputs = \["\/dep\/matrix"\]/);
-    assert.equal(layout.configById["Image!depmatrix"].imageMode.imageTopic, /output = "([^"]+)"/.exec(script)![1]);
+    // Every planner and learner figure topic has a panel (the weights of /learner/model are not a figure).
+    for (const t of [PLANNER_TOPICS.cost, LEARNER_TOPICS.modelLoss, LEARNER_TOPICS.intrinsicReward, LEARNER_TOPICS.disagreement]) assert.ok(plotted.has(t), t);
+    const trajectory = scripts.find((s) => s.inputs.includes(PLANNER_TOPICS.trajectory));
+    assert.ok(trajectory && plotted.has(trajectory.output), "the planned trajectory is plotted through its script");
+    // Every panel is placed in the layout.
+    const leaves = (n: unknown): string[] => (typeof n === "string" ? [n] : leaves((n as { first: unknown }).first).concat(leaves((n as { second: unknown }).second)));
+    assert.deepEqual(leaves(layout.layout).sort(), Object.keys(layout.configById).sort());
+    const dep = scripts.find((s) => s.inputs.includes("/dep/matrix"));
+    assert.ok(dep);
+    assert.equal(layout.configById["Image!depmatrix"].imageMode.imageTopic, dep.output);
   });
 });
