@@ -259,7 +259,10 @@ export async function runFreePlay(o: FreePlayOptions): Promise<FreePlayResult> {
       set.states.set(state, row * d);
       set.actions.fill(0, row * a, (row + 1) * a);
       let tickInStep = 0;
+      // Loop time of the round's end: in real time, skipped cycles make it more than ticks x period.
+      let endSec = 0;
       const sub = loop.cycles$.subscribe((c) => {
+        endSec = c.tick.startSec + period;
         if (row >= end) return;
         const values = c.command.values;
         for (let k = 0; k < a; k++) set.actions[row * a + k] += values[k] / ticksPerStep;
@@ -283,7 +286,7 @@ export async function runFreePlay(o: FreePlayOptions): Promise<FreePlayResult> {
         sub.unsubscribe();
         await backend?.close();
       }
-      offsetSec += loopResult.ticks * period;
+      offsetSec += endSec;
       // A round cut short (stopped) keeps its whole steps only.
       if (row < end) stopped = true;
       const steps = row - first;

@@ -203,9 +203,11 @@ export async function runPlanning(o: RunPlanningOptions): Promise<PlanningRunRes
       const loop = new ControlLoop({ bridge, controller, mode: o.realtime ? "realtime" : "lockstep", periodSec: period, maxTicks: steps, timer, stages: extension.stages, limiter: extension.limiter });
       attachLoop(plugins, loop);
       o.onLoop?.(loop, e);
-      offsetSec += steps * period;
       task.startEpisode();
+      // Loop time of the episode's end: in real time, skipped cycles make it more than ticks x period.
+      let endSec = 0;
       const sub = loop.cycles$.subscribe((c) => {
+        endSec = c.tick.startSec + period;
         truth.syncFrom(bridge);
         truth.readState(truthState);
         task.observe(truthState, c.tick.startSec + period);
@@ -218,6 +220,7 @@ export async function runPlanning(o: RunPlanningOptions): Promise<PlanningRunRes
         await observer?.close?.();
         await backend.close();
       }
+      offsetSec += endSec;
       const ep: PlanningEpisode = { index: e, task: spec, result: task.result(), planner: controller.stats, loop: loopResult };
       episodes.push(ep);
       o.onEpisode?.(ep);

@@ -84,3 +84,81 @@ describe("observability: the dashboard of tendon plan --serve in headless Chromi
     assert.equal(summary.backend, "worker");
   });
 });
+
+describe("observability: the dashboard of tendon play --serve in headless Chromium", function () {
+  this.timeout(120_000);
+  let child: ChildProcess;
+  let url: string;
+  let browser: BrowserContext;
+  let profile: string;
+  let out: string;
+  let exit: Promise<number | null>;
+  let stdout = "";
+
+  before(async function () {
+    if (!fs.existsSync(CHROMIUM)) throw new Error(`no browser at ${CHROMIUM}: install Debian's chromium (apt-get install chromium) to run the dashboard test`);
+    out = tempDir("play-serve");
+    // Rounds of 5 steps (0.5 s each in real time), small plans in the worker: a model update every round.
+    child = spawn(
+      process.execPath,
+      ["--import", "tsx", path.join(projectRoot, "src", "cli", "run.ts"), "play", "--out", out, "--serve", "0", "--steps", "400", "--round", "5", "--train-steps", "5", "--population", "8", "--horizon", "4", "--iterations", "1", "--json", "--no-progress"],
+      { cwd: projectRoot, stdio: ["ignore", "pipe", "pipe"] },
+    );
+    child.stdout!.setEncoding("utf8").on("data", (d: string) => (stdout += d));
+    child.stderr!.resume();
+    exit = new Promise((r) => child.once("exit", (code) => r(code)));
+    url = await until("the server's address", async () => /serving on (http:\/\/\S+)/.exec(stdout)?.[1]);
+    profile = tempDir("chromium-play");
+    browser = await chromium.launchPersistentContext(profile, {
+      executablePath: CHROMIUM,
+      headless: true,
+      viewport: { width: 1400, height: 1600 },
+      args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"],
+    });
+  });
+
+  after(async () => {
+    await browser?.close();
+    if (profile) fs.rmSync(profile, { recursive: true, force: true });
+    if (child && child.exitCode === null) {
+      await fetch(`${url}/api/stop`, { method: "POST" }).catch(() => child.kill("SIGTERM"));
+      await exit;
+    }
+    if (out) fs.rmSync(out, { recursive: true, force: true });
+  });
+
+  it("plots the plan's disagreement and, after each round, the model loss on one time line", async () => {
+    const page = await browser.newPage();
+    const errors: string[] = [];
+    page.on("pageerror", (e) => errors.push(String(e)));
+    await page.goto(`${url}/dashboard/`);
+    const seen = await until(
+      "model losses on the page",
+      async () => {
+        const s = await page.evaluate(() => {
+          const d = (globalThis as any).tendonDashboard;
+          const loss = d.plots["series-learner-model-loss"];
+          return { plans: d.plans, losses: d.series["/learner/model_loss"] ?? 0, t: loss?.data?.[0] ?? [], train: loss?.data?.[1] ?? [], disagreement: d.plots["plan-disagreement"]?.data?.[1] ?? [] };
+        });
+        return s.losses >= 2 && s.plans >= 5 ? s : undefined;
+      },
+      900,
+    );
+    // One point per round, later rounds later on the run's time line; train losses finite and > 0.
+    for (let k = 1; k < seen.t.length; k++) assert.ok(seen.t[k] > seen.t[k - 1], JSON.stringify(seen.t));
+    assert.ok(seen.train.every((x: number) => Number.isFinite(x) && x > 0), JSON.stringify(seen.train));
+    // Curious play maximises disagreement: the plans' disagreement is > 0.
+    assert.ok(seen.disagreement.some((x: number) => x > 0), JSON.stringify(seen.disagreement));
+    assert.match((await page.textContent("#series")) ?? "", /\/learner\/model_loss \(train, held_out, version\)/);
+    fs.mkdirSync(ARTIFACTS, { recursive: true });
+    await page.screenshot({ path: path.join(ARTIFACTS, "dashboard-play.png"), fullPage: true });
+    assert.deepEqual(errors, []);
+    await page.close();
+    await fetch(`${url}/api/stop`, { method: "POST" });
+    assert.equal(await exit, 0);
+    const summary = JSON.parse(stdout.trim().split("\n").at(-1)!);
+    assert.equal(summary.stopped, true);
+    assert.ok(summary.steps >= 10 && summary.steps < 400, `${summary.steps} steps`);
+    assert.ok(fs.existsSync(path.join(out, "model.json")));
+  });
+});
