@@ -52,7 +52,10 @@ export class RosTransport implements Transport {
   createNode(name: string): TransportNode {
     if (this.#closed) throw new Error("RosTransport: closed");
     if (this.#nodes.has(name)) throw new Error(`a node named '${name}' already exists in this process`);
-    const node = new RosNode(this.#rcl, new this.#rcl.Node(name), () => this.#nodes.delete(name));
+    // "robot1/controller": node controller in namespace /robot1 (src/nodes/namespace.ts).
+    const slash = name.lastIndexOf("/");
+    const rclNode = slash < 0 ? new this.#rcl.Node(name) : new this.#rcl.Node(name.slice(slash + 1), `/${name.slice(0, slash)}`);
+    const node = new RosNode(this.#rcl, rclNode, () => this.#nodes.delete(name));
     this.#nodes.set(name, node);
     return node;
   }

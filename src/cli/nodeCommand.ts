@@ -19,7 +19,9 @@ import type { Transport } from "../transport/Transport.js";
 import { UsageError } from "./errors.js";
 import type { RunObservers } from "../observability/RunObservers.js";
 import { addObserveOptions, formatRecording, observersFromFlags, type ObserveFlags } from "./observeFlags.js";
-import { nonNegativeInteger, oneOf, positiveNumber } from "./parse.js";
+import { nonNegativeInteger, oneOf, positiveInteger, positiveNumber } from "./parse.js";
+import { actorPlaces, type ActorPlace } from "../nodes/nodeSet.js";
+import { namespacedNodeName } from "../nodes/namespace.js";
 
 interface NodeFlags extends Partial<ObserveFlags> {
   ros: boolean;
@@ -31,12 +33,19 @@ interface NodeFlags extends Partial<ObserveFlags> {
   preset?: string;
   lockstep: boolean;
   duration?: number;
+  namespace?: string;
+  stream?: number;
+  actors?: number;
 }
 
 /** Parameter values the flags set, per node. */
-export function flagParameters(flags: Pick<NodeFlags, "model" | "rate" | "port" | "seed" | "lockstep">): Map<NodeName, Record<string, unknown>> {
+export function flagParameters(flags: Pick<NodeFlags, "model" | "rate" | "port" | "seed" | "lockstep" | "stream" | "actors">): Map<NodeName, Record<string, unknown>> {
   const sim: Record<string, unknown> = {};
   const hardware: Record<string, unknown> = {};
+  const controller: Record<string, unknown> = {};
+  const learner: Record<string, unknown> = {};
+  if (flags.stream !== undefined) controller.stream = flags.stream;
+  if (flags.actors !== undefined) learner.streams = flags.actors;
   if (flags.model !== undefined) sim.model = flags.model;
   if (flags.seed !== undefined) sim.seed = flags.seed;
   if (flags.lockstep) sim.mode = "lockstep";
@@ -48,6 +57,8 @@ export function flagParameters(flags: Pick<NodeFlags, "model" | "rate" | "port" 
   return new Map<NodeName, Record<string, unknown>>([
     ["sim", sim],
     ["hardware", hardware],
+    ["controller", controller],
+    ["learner", learner],
   ]);
 }
 
@@ -78,6 +89,11 @@ export interface NodeRunPlan {
   readonly durationSec?: number;
   /** --record, --foxglove: every topic observed. */
   readonly observe?: ObserveFlags;
+  /** The robot's namespace (--namespace), or several actors (--actors): see src/nodes/namespace.ts. */
+  readonly namespace?: string;
+  readonly actors?: number;
+  /** Start-up parameters per node as the transport registers it (robot1/controller, ...), for the in-process transport. */
+  readonly transportParameters: Map<string, Record<string, unknown>>;
 }
 
 /** Checks the names and reads the params file: everything that can fail before a node starts. */
@@ -101,7 +117,21 @@ export function planNodeRun(names: readonly string[], flags: NodeFlags): NodeRun
   if (flags.lockstep && flags.ros) throw new UsageError("--lockstep runs without ROS only: over ROS the sim runs in real time and publishes /clock");
   if (flags.lockstep && !nodes.includes("sim")) throw new UsageError("--lockstep is for the sim node");
   const observe = flags.record !== undefined || flags.foxglove !== undefined ? { record: flags.record, foxglove: flags.foxglove, foxgloveHost: flags.foxgloveHost ?? "127.0.0.1" } : undefined;
-  return { nodes, ros: flags.ros, paramsFile: flags.paramsFile, file, parameters, flagValues, preset: flags.preset, durationSec: flags.duration, observe };
+  if (flags.stream !== undefined && !nodes.includes("controller")) throw new UsageError("--stream is the controller's stream number: name the controller node");
+  if (flags.actors !== undefined && flags.stream !== undefined) throw new UsageError("--actors numbers the actors' streams 0 .. N-1 itself: leave out --stream");
+  let places: ActorPlace[];
+  try {
+    places = actorPlaces({ namespace: flags.namespace, actors: flags.actors });
+  } catch (err) {
+    throw new UsageError((err as Error).message);
+  }
+  if (flags.actors !== undefined && nodes.includes("hardware")) throw new UsageError("--actors runs simulated arms: give each hardware robot its own --namespace and --stream");
+  // Robot nodes once per place (robot1/sim, ...); the learner once, in the global namespace.
+  const transportParameters = new Map<string, Record<string, unknown>>();
+  for (const n of nodes) {
+    for (const place of n === "learner" ? [{ namespace: undefined, stream: undefined }] : places) transportParameters.set(namespacedNodeName(n, place.namespace), parameters.get(n)!);
+  }
+  return { nodes, ros: flags.ros, paramsFile: flags.paramsFile, file, parameters, flagValues, preset: flags.preset, durationSec: flags.duration, observe, namespace: places.length === 1 ? places[0].namespace : undefined, actors: flags.actors, transportParameters };
 }
 
 /** The `node` subcommand's flags on `parent`; `action` gets the checked plan. */
@@ -118,7 +148,10 @@ function defineNodeCommand(parent: Command, action: (plan: NodeRunPlan) => Promi
     .option("-s, --seed <n>", "sim: seed of the initial state (parameter sim.seed)", nonNegativeInteger("--seed"))
     .addOption(new Option("-p, --preset <name>", "controller: DEP preset under the parameters").argParser(oneOf("--preset", DEP_PRESET_NAMES)))
     .option("--lockstep", "sim: run as fast as possible, the controller in this process (not with --ros)", false)
-    .option("-d, --duration <sec>", "end after this many seconds of the bridge's time (default: until stopped)", positiveNumber("--duration"));
+    .option("-d, --duration <sec>", "end after this many seconds of the bridge's time (default: until stopped)", positiveNumber("--duration"))
+    .option("--namespace <ns>", "the robot's namespace: its topics under /NS (/NS/muscle_states, /NS/estop, ...); /transitions, /policy and /diagnostics stay shared with the learner")
+    .option("--stream <n>", "controller: this actor's stream number in its transition rows (parameter controller.stream)", nonNegativeInteger("--stream"))
+    .option("--actors <n>", "sim and controller: run N actors in namespaces robot1 .. robotN, streams 0 .. N-1; learner: train on N streams (parameter learner.streams)", positiveInteger("--actors"));
   return addObserveOptions(command).action(async (names: string[], flags: NodeFlags) => {
       await action(planNodeRun(names, flags));
     });
@@ -144,7 +177,7 @@ export async function parseNodeCommandLine(args: readonly string[]): Promise<Nod
 }
 
 async function openTransport(plan: NodeRunPlan, rosArgs: readonly string[]): Promise<Transport> {
-  if (!plan.ros) return new InProcessTransport({ parameters: plan.parameters });
+  if (!plan.ros) return new InProcessTransport({ parameters: plan.transportParameters });
   // Only ros/ touches rclnodejs; it is loaded here, and only here, on request.
   const { loadRclnodejs, RosUnavailableError } = await import("../../ros/loadRclnodejs.js");
   const { RosTransport } = await import("../../ros/RosTransport.js");
@@ -184,7 +217,7 @@ async function runNodeCommand(plan: NodeRunPlan, rosArgs: readonly string[]): Pr
     const lockstep = plan.parameters.get("sim")?.mode === "lockstep";
     const observer = observers?.observeTransport(transport, { nodes: JSON.stringify(plan.nodes), transport: transport.kind }, { simTime: lockstep });
     try {
-      set = await startNodes({ nodes: plan.nodes, transport, durationSec: plan.durationSec, preset: plan.preset });
+      set = await startNodes({ nodes: plan.nodes, transport, durationSec: plan.durationSec, preset: plan.preset, namespace: plan.namespace, actors: plan.actors });
     } catch (err) {
       if (err instanceof ParameterError || err instanceof NodeSetError || err instanceof ParamsFileError) throw new UsageError(err.message);
       throw err;
@@ -230,9 +263,12 @@ function reloadParams(plan: NodeRunPlan, set: NodeSet | undefined): void {
   }
   for (const node of plan.nodes) {
     const values = { ...parametersFor(file, node), ...(plan.flagValues.get(node) ?? {}) };
-    const target = set.get(node)?.params;
-    if (!target || Object.keys(values).length === 0) continue;
-    const r = target.set(values);
-    process.stderr.write(r.successful ? `tendon: ${node}: parameters re-read from ${plan.paramsFile}\n` : `tendon: ${node}: parameters rejected: ${r.reason}\n`);
+    for (const ns of node === "learner" ? [undefined] : set.namespaces) {
+      const target = set.get(node, ns)?.params;
+      if (!target || Object.keys(values).length === 0) continue;
+      const r = target.set(values);
+      const who = namespacedNodeName(node, ns);
+      process.stderr.write(r.successful ? `tendon: ${who}: parameters re-read from ${plan.paramsFile}\n` : `tendon: ${who}: parameters rejected: ${r.reason}\n`);
+    }
   }
 }

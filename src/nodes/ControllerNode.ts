@@ -229,6 +229,8 @@ export interface ControllerNodeOptions {
   readonly preset?: string;
   /** The clock that times per-source commands (default: wall time). */
   readonly clock?: Clock;
+  /** With learning: this actor's stream number, over the `stream` parameter (an actor of a multi-actor set). */
+  readonly stream?: number;
 }
 
 export class ControllerNode implements TendonNode {
@@ -549,8 +551,9 @@ export class ControllerNode implements TendonNode {
       mode: v.learning_mode as ExplorationMode | "greedy",
       depParams: resolveDepParams({ preset: this.#o.preset, params: depOverrides(v) }),
       preTrainingSteps: v.steps_before_learning,
-      seed: v.learning_seed,
-      stream: v.stream,
+      // Each actor its own targets and sampling.
+      seed: v.learning_seed + (this.#o.stream ?? v.stream),
+      stream: this.#o.stream ?? v.stream,
     });
     return new LearningPolicy({
       controller,

@@ -25,6 +25,7 @@ import { checkControllerParameters, controllerParameterSpecs, ControllerNode } f
 import { LearnerNode, learnerParameterSpecs } from "./LearnerNode.js";
 import { checkTeleopParameters, TeleopNode, teleopParameterSpecs } from "./TeleopNode.js";
 import type { TendonNode } from "./TendonNode.js";
+import { actorNamespace, checkNamespace, namespacedTransport, NamespaceError } from "./namespace.js";
 
 export const NODE_NAMES = ["sim", "hardware", "controller", "teleop", "learner", "planner"] as const;
 export type NodeName = (typeof NODE_NAMES)[number];
@@ -83,16 +84,54 @@ export interface NodeSetOptions {
   readonly clock?: Clock;
   /** The hardware node's bridge (default: the muscle boards). */
   readonly hardwareBridge?: HardwareBridgeFactory;
+  /**
+   * The robot's namespace: every node but the learner publishes and subscribes under /NS (see
+   * namespace.ts), /transitions, /policy and /diagnostics stay shared with the learner.
+   */
+  readonly namespace?: string;
+  /** With `namespace`: the controller's stream number in its transition rows (over its `stream` parameter). */
+  readonly stream?: number;
+  /**
+   * Several actors: the robot nodes of the set run `actors` times, in namespaces robot1 ..
+   * robotN, streams 0 .. N − 1; the learner (if named) once, shared. Not with `namespace`.
+   */
+  readonly actors?: number;
+}
+
+/** One actor of a node set: its namespace (none: the global one) and stream. */
+export interface ActorPlace {
+  readonly namespace: string | undefined;
+  readonly stream: number | undefined;
+}
+
+/** Where the robot nodes of a set run: one place, or one per actor. */
+export function actorPlaces(options: Pick<NodeSetOptions, "namespace" | "stream" | "actors">): ActorPlace[] {
+  if (options.actors !== undefined) {
+    if (options.namespace !== undefined) throw new NamespaceError("several actors get their namespaces robot1 .. robotN: give either actors or a namespace");
+    if (!Number.isInteger(options.actors) || options.actors < 1) throw new NamespaceError(`actors must be an integer >= 1, got ${options.actors}`);
+    return Array.from({ length: options.actors }, (_, i) => ({ namespace: actorNamespace(i), stream: i }));
+  }
+  return [{ namespace: options.namespace === undefined ? undefined : checkNamespace(options.namespace), stream: options.stream }];
+}
+
+/** A started node and where it runs. */
+interface Placed {
+  readonly kind: NodeName;
+  readonly namespace: string | undefined;
+  readonly node: TendonNode;
 }
 
 export class NodeSet {
   readonly nodes: readonly TendonNode[];
+  readonly #placed: readonly Placed[];
   #durationTimer: NodeJS.Timeout | undefined;
   readonly finished: Promise<void>;
   #stopping: Promise<void> | undefined;
 
   /** @internal */
-  constructor(nodes: readonly TendonNode[], durationSec: number | undefined) {
+  constructor(placed: readonly Placed[], durationSec: number | undefined) {
+    this.#placed = placed;
+    const nodes = placed.map((p) => p.node);
     this.nodes = nodes;
     const own = nodes.map((n) => n.finished).filter((f): f is Promise<void> => f !== undefined);
     if (own.length > 0) {
@@ -106,19 +145,25 @@ export class NodeSet {
     }
   }
 
-  get<T extends TendonNode = TendonNode>(name: NodeName): T | undefined {
-    return this.nodes.find((n) => n.name === name) as T | undefined;
+  /** The node `name` (of namespace `namespace`; without one: the first of that name). */
+  get<T extends TendonNode = TendonNode>(name: NodeName, namespace?: string): T | undefined {
+    return this.#placed.find((p) => p.kind === name && (namespace === undefined || p.namespace === namespace))?.node as T | undefined;
+  }
+
+  /** The namespaces the set's robot nodes run in (undefined: the global one), in start order. */
+  get namespaces(): (string | undefined)[] {
+    return [...new Set(this.#placed.filter((p) => p.kind !== "learner").map((p) => p.namespace))];
   }
 
   /** Stops bridges first (each writes the safe command), then the others (the controller publishes the safe command). Idempotent. */
   stop(): Promise<void> {
     this.#stopping ??= (async () => {
       if (this.#durationTimer) clearTimeout(this.#durationTimer);
-      const order = [...this.nodes].sort((a, b) => START_ORDER.indexOf(b.name as NodeName) - START_ORDER.indexOf(a.name as NodeName));
+      const order = [...this.#placed].sort((a, b) => START_ORDER.indexOf(b.kind) - START_ORDER.indexOf(a.kind));
       const errors: unknown[] = [];
-      for (const n of order) {
+      for (const p of order) {
         try {
-          await n.stop();
+          await p.node.stop();
         } catch (err) {
           errors.push(err);
         }
@@ -152,30 +197,41 @@ export function checkNodeNames(names: readonly string[]): NodeName[] {
  */
 export async function startNodes(options: NodeSetOptions): Promise<NodeSet> {
   const names = checkNodeNames(options.nodes);
+  const places = actorPlaces(options);
+  if (places.length > 1 && names.includes("hardware")) throw new NodeSetError("several actors run simulated arms: one hardware node per robot, each with its --namespace");
   const ordered = START_ORDER.filter((n) => names.includes(n));
-  const started: TendonNode[] = [];
+  // Each robot's nodes in its namespace; the learner once, in the global one.
+  const global: ActorPlace = { namespace: undefined, stream: undefined };
+  const plan = ordered.flatMap((name): { name: NodeName; place: ActorPlace }[] => (name === "learner" ? [{ name, place: global }] : places.map((place) => ({ name, place }))));
+  const transports = new Map<string | undefined, Transport>();
+  const transportOf = (ns: string | undefined): Transport => {
+    if (!ns) return options.transport;
+    let t = transports.get(ns);
+    if (!t) transports.set(ns, (t = namespacedTransport(options.transport, ns)));
+    return t;
+  };
+  const started: Placed[] = [];
   try {
-    for (const name of ordered) {
-      const node = await createNode(name, options);
-      started.push(node);
+    for (const { name, place } of plan) {
+      const node = await createNode(name, options, transportOf(place.namespace), place.stream);
+      started.push({ kind: name, namespace: place.namespace, node });
       await node.start();
     }
   } catch (err) {
-    for (const n of started.reverse()) await n.stop().catch(() => undefined);
+    for (const p of started.reverse()) await p.node.stop().catch(() => undefined);
     throw err;
   }
   return new NodeSet(started, options.durationSec);
 }
 
-async function createNode(name: NodeName, options: NodeSetOptions): Promise<TendonNode> {
-  const { transport } = options;
+async function createNode(name: NodeName, options: NodeSetOptions, transport: Transport, stream: number | undefined): Promise<TendonNode> {
   const node = transport.createNode(name);
   try {
     switch (name) {
       case "controller": {
         const preset = resolveDepParams({ preset: options.preset });
         const params = node.declareParameters(controllerParameterSpecs(preset), checkControllerParameters);
-        return new ControllerNode({ node, params, preset: options.preset, clock: options.clock });
+        return new ControllerNode({ node, params, preset: options.preset, clock: options.clock, stream });
       }
       case "teleop":
         return new TeleopNode({ node, params: node.declareParameters(teleopParameterSpecs(), checkTeleopParameters) });
@@ -193,7 +249,8 @@ async function createNode(name: NodeName, options: NodeSetOptions): Promise<Tend
         if (mode === "lockstep" && transport.kind !== "inprocess") {
           throw new NodeSetError("sim: lockstep needs the controller in the same process without --ros (over ROS the sim runs in real time and publishes /clock)");
         }
-        const bridge = new MujocoBridge({ source: resolveModelSource(v.model), controlRateHz: v.rate_hz, seed: v.seed });
+        // Actors of a multi-actor set start from different states (seed + actor index).
+        const bridge = new MujocoBridge({ source: resolveModelSource(v.model), controlRateHz: v.rate_hz, seed: v.seed + (stream ?? 0) });
         try {
           await bridge.configure();
         } catch (err) {

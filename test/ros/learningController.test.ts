@@ -16,11 +16,10 @@ import { readPolicyMessage, readTransitionRows } from "../../src/learner/split/r
 import { RosTransport } from "../../ros/RosTransport.js";
 import { VirtualTimer } from "../helpers/VirtualTimer.js";
 import { FakeRclnodejs } from "./fakeRclnodejs.js";
+import { LEARNING_CONTROLLER, TINY_LEARNER } from "./learningParams.js";
 
 const quiet = (): void => undefined;
 
-export const LEARNING_CONTROLLER = { learning: true, learning_mode: "dep-rl", steps_before_learning: 200, transitions_every_ticks: 25, learning_seed: 1 };
-export const TINY_LEARNER = { hidden_sizes: "16,16", batch_size: 32, batch_iterations: 2, steps_before_batches: 200, steps_between_batches: 100, replay_capacity: 10_000 };
 
 async function until(cond: () => boolean, ms: number): Promise<void> {
   for (let waited = 0; waited < ms && !cond(); waited += 20) await new Promise((r) => setTimeout(r, 20));
