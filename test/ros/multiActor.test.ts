@@ -18,6 +18,8 @@ import type { Float64MultiArrayMsg } from "../../src/transport/messages.js";
 import { TOPICS } from "../../src/transport/topics.js";
 import { projectRoot } from "../helpers/paths.js";
 import { resolveLaunchFile } from "./launchFile.js";
+import { FakeRclnodejs } from "./fakeRclnodejs.js";
+import { RosTransport } from "../../ros/RosTransport.js";
 import { TINY_LEARNER } from "./learningParams.js";
 
 const quiet = (): void => undefined;
@@ -49,6 +51,18 @@ describe("several actors, one learner (namespaces, streams, multi_actor.launch.x
     node.createPublisher("std_msgs/msg/Bool", TOPICS.estop);
     assert.deepEqual(inner.topics().map((t) => t.name), ["/robot7/estop"]);
     assert.ok(inner.node("robot7/sim"), "registered as robot7/sim");
+  });
+
+  it("over ROS a namespaced node is an rcl node in that namespace (rcl refuses a slash in a node name)", async () => {
+    const rcl = new FakeRclnodejs();
+    const ros = await RosTransport.open(rcl, { program: ["node", "tendon"] });
+    const node = namespacedTransport(ros, "robot2").createNode("controller");
+    assert.equal(node.name, "controller");
+    assert.deepEqual(rcl.nodes.map((n) => n.name()), ["controller"]);
+    // A second robot's controller in the same process is another node.
+    namespacedTransport(ros, "robot3").createNode("controller");
+    assert.equal(rcl.nodes.length, 2);
+    await ros.close();
   });
 
   it("multi_actor.launch.xml: N actors and one learner from the launch argument; both streams train, /policy reaches both, /robot1/estop stops robot1 only", async () => {
