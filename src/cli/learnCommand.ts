@@ -39,6 +39,7 @@ interface LearnFlags extends ServeFlags {
   alpha: number;
   alphaDecay: number;
   learnerWorker: boolean;
+  envWorkers: number;
 }
 
 export function registerLearnCommand(program: Command): void {
@@ -63,6 +64,7 @@ export function registerLearnCommand(program: Command): void {
     .option("--alpha <a>", "weight of the intrinsic reward, r = R + alpha R_int", nonNegativeNumber("--alpha"), LEARN_DEFAULTS.alpha)
     .option("--alpha-decay <steps>", "steps over which alpha decays linearly to 0 (0: constant)", nonNegativeInteger("--alpha-decay"), 0)
     .option("--learner-worker", "run MPO's update in its own worker thread (environments and updates on two cores; no checkpoints)", false)
+    .option("--env-workers <n>", "step the environments in N worker threads (shared memory, several MuJoCo environments each; 0: in the main thread; no checkpoints)", nonNegativeInteger("--env-workers"), 0)
     .option("--on-loop", "learn on the real control loop (as tendon sim): the policy is the arbiter's policy source under the safety layer, MPO in a worker thread; --steps counts control ticks", false)
     .option("--realtime", "with --on-loop: pace the loop on the wall clock (as --serve does)", false)
     .option("--json", "end stdout with one line of JSON summary", false)
@@ -80,7 +82,7 @@ const kebab = (name: string): string => name.replace(/[A-Z]/g, (c) => `-${c.toLo
 
 /** `tendon learn --on-loop`: the learning policy on the control loop, with --serve if asked. */
 async function loopAction(flags: LearnFlags, given: (name: string) => boolean): Promise<void> {
-  const unsupported = ["envs", "checkpointDir", "resume", "saveReplay", "out", "intrinsic", "alpha", "alphaDecay", "learnerWorker"].filter(given);
+  const unsupported = ["envs", "envWorkers", "checkpointDir", "resume", "saveReplay", "out", "intrinsic", "alpha", "alphaDecay", "learnerWorker"].filter(given);
   if (unsupported.length > 0) throw new UsageError(`--${kebab(unsupported[0])} does not go with --on-loop (one arm on the control loop; the learner always runs in its worker thread)`);
   const port = flags.serve === undefined ? undefined : servePort(flags.serve);
   if (typeof port === "string") throw new UsageError(port);
@@ -215,6 +217,7 @@ async function learnAction(flags: LearnFlags): Promise<void> {
       outDir: flags.out,
       ...(flags.intrinsic !== "none" ? { intrinsic: flags.intrinsic, alpha: flags.alpha, alphaDecaySteps: flags.alphaDecay } : {}),
       learnerWorker: flags.learnerWorker,
+      envWorkers: flags.envWorkers,
       shouldStop: () => interrupted,
       onStart: ({ backend, config, resumedFromSteps }) => {
         if (!flags.progress) return;

@@ -12,6 +12,9 @@
 import type { MlpPolicy } from "./inference/MlpPolicy.js";
 import type { ReachEnv } from "./environments/ReachEnv.js";
 import type { VectorEnv } from "./environments/VectorEnv.js";
+
+/** What the trainer steps: `VectorEnv` (in this thread) or `WorkerVectorEnv` (worker threads). */
+export type TrainerEnvironments = Pick<VectorEnv, "count" | "observationSize" | "actionSize" | "start" | "step">;
 import type { Exploration } from "./explorations/Exploration.js";
 
 /** What the trainer needs of an agent: `Mpo` in-process, or `WorkerAgent` with the update in a worker thread. */
@@ -92,12 +95,12 @@ export interface TrainerOptions {
 export class Trainer {
   readonly agent: TrainerAgent;
   readonly exploration: Exploration;
-  readonly envs: VectorEnv;
+  readonly envs: TrainerEnvironments;
   readonly testEnv: ReachEnv | undefined;
   readonly state: TrainerState;
   readonly #testRng: Uint32Array | undefined;
 
-  constructor(agent: TrainerAgent, exploration: Exploration, envs: VectorEnv, testEnv: ReachEnv | undefined, state?: TrainerState) {
+  constructor(agent: TrainerAgent, exploration: Exploration, envs: TrainerEnvironments, testEnv: ReachEnv | undefined, state?: TrainerState) {
     this.agent = agent;
     this.exploration = exploration;
     this.envs = envs;

@@ -15,6 +15,7 @@ import { loadAgent, saveAgent } from "./checkpoints/agentState.js";
 import { ReachEnv } from "./environments/ReachEnv.js";
 import { ReachTask, type ReachTaskOptions } from "./environments/ReachTask.js";
 import { VectorEnv } from "./environments/VectorEnv.js";
+import { WorkerVectorEnv } from "./environments/WorkerVectorEnv.js";
 import { createExploration } from "./explorations/createExploration.js";
 import type { ExplorationMode } from "./explorations/Exploration.js";
 import { curveCsv, linePlotSvg } from "./logging/LearningCurve.js";
@@ -111,6 +112,8 @@ export interface LearnOptions extends Partial<LearnConfig> {
   readonly shouldStop?: () => boolean;
   /** MPO's update in a worker thread (WorkerAgent): the environments and the updates run on two cores. No checkpoints. */
   readonly learnerWorker?: boolean;
+  /** Step the environments in this many worker threads (WorkerVectorEnv; 0 or undefined: in this thread). No checkpoints. */
+  readonly envWorkers?: number;
 }
 
 export interface LearnResult {
@@ -147,6 +150,9 @@ export function createAgent(config: LearnConfig, steps: number): Mpo {
 export async function runLearn(options: LearnOptions = {}): Promise<LearnResult> {
   const backend = await initBackend(options.backend ?? "auto");
   const ckptFile = options.checkpointDir ? path.join(options.checkpointDir, CHECKPOINT_NAME) : undefined;
+  if (options.envWorkers && (ckptFile || options.resume)) {
+    throw new CheckpointError("checkpoints and resuming need the environments in this thread: run without environment workers, or without a checkpoint folder");
+  }
   if (options.learnerWorker && (ckptFile || options.resume)) {
     throw new CheckpointError("checkpoints and resuming need the in-process learner: run without the learner worker, or without a checkpoint folder");
   }
@@ -163,7 +169,11 @@ export async function runLearn(options: LearnOptions = {}): Promise<LearnResult>
   if (bonusSignal !== "none" && options.learnerWorker) throw new CheckpointError("an intrinsic reward needs the in-process learner: run without the learner worker");
   const depParams = resolveDepParams({ preset: config.preset, params: config.depParams });
   const task = new ReachTask(config.task);
-  const envs = await VectorEnv.create(config.envs, { model: config.model, task, seed: config.seed, rateHz: config.rateHz, depForceScale: depParams.force_scale });
+  // Environment workers: the same environments and seeds, stepped in parallel threads (checkpoints need them here).
+  const vector = options.envWorkers ? undefined : await VectorEnv.create(config.envs, { model: config.model, task, seed: config.seed, rateHz: config.rateHz, depForceScale: depParams.force_scale });
+  const envs =
+    vector ??
+    (await WorkerVectorEnv.create(config.envs, { model: config.model, task: config.task, seed: config.seed, rateHz: config.rateHz, depForceScale: depParams.force_scale, workers: options.envWorkers! }));
   const testEnv = await ReachEnv.create({ model: config.model, task, seed: 1_000_003 + config.seed, rateHz: config.rateHz });
   // With the learner in a worker thread, the agent here is only the acting policy (see WorkerAgent).
   const worker = options.learnerWorker
@@ -187,7 +197,7 @@ export async function runLearn(options: LearnOptions = {}): Promise<LearnResult>
       loadAgent(agent, resumed.header, resumed.arrays);
       trainerState = resumed.header.trainer as TrainerState;
       built.exploration.load((resumed.header.exploration ?? {}) as Record<string, number | number[]>);
-      envs.envs.forEach((e, i) => {
+      vector!.envs.forEach((e, i) => {
         const s = resumed!.arrays.get(`rng/env/${i}`);
         const get = (k: string): Float64Array | undefined => {
           const a = resumed!.arrays.get(`env/${i}/${k}`);
@@ -233,7 +243,7 @@ export async function runLearn(options: LearnOptions = {}): Promise<LearnResult>
           const agentHeader = saveAgent(agent, arrays, options.saveReplay ?? false);
           // Each environment as its current episode started: a run resumed from a checkpoint at an
           // episode boundary (epochSteps a multiple of envs x episode steps) continues exactly.
-          envs.envs.forEach((e, i) => {
+          vector!.envs.forEach((e, i) => {
             const s = e.episodeStartState();
             arrays.set(`rng/env/${i}`, s.rng);
             arrays.set(`env/${i}/poseRng`, s.poseRng);

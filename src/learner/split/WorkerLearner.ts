@@ -34,7 +34,7 @@ function defaultScript(): URL {
  * The worker's entry: the script itself, or for a TypeScript script (source runs) a small module
  * that registers tsx's loader in the worker first (a worker does not get it from the parent).
  */
-function workerEntry(script: URL): URL {
+export function workerEntry(script: URL): URL {
   if (!script.pathname.endsWith(".ts")) return script;
   const tsxPackage = createRequire(fileURLToPath(script)).resolve("tsx/package.json");
   const api = pathToFileURL(path.join(path.dirname(tsxPackage), "dist", "esm", "api", "index.mjs")).href;
