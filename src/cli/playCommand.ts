@@ -19,7 +19,7 @@ import { DEFAULT_MODEL } from "../../sim/modelSource.js";
 import { UsageError } from "./errors.js";
 import { nonNegativeInteger, oneOf, positiveInteger, positiveNumber } from "./parse.js";
 import { addPlannerOptions, plannerOptionsFromFlags, servedEpisodes, stopOnSignals, type PlannerFlags } from "./planCommand.js";
-import { addObserveOptions, formatRecording, observersFromFlags, type ObserveFlags } from "./observeFlags.js";
+import { addObserveOptions, foxglovePort, formatRecording, observersFromFlags, type ObserveFlags } from "./observeFlags.js";
 import { addServeOptions, servePort, serveSessionFromFlags, type ServeFlags } from "./serveFlags.js";
 import { LEARNER_TOPICS } from "../transport/topics.js";
 import type { Explorer } from "../planning/freePlay.js";
@@ -68,6 +68,8 @@ async function playAction(f: PlayFlags): Promise<void> {
   if (fs.existsSync(f.out) && !fs.statSync(f.out).isDirectory()) throw new UsageError(`--out '${f.out}' is a file: give a folder`);
   const port = f.serve === undefined ? undefined : servePort(f.serve);
   if (typeof port === "string") throw new UsageError(port);
+  const live = f.foxglove === undefined ? undefined : foxglovePort(f.foxglove);
+  if (typeof live === "string") throw new UsageError(live);
   fs.mkdirSync(f.out, { recursive: true });
   const { MujocoRolloutModel } = await import("../../sim/MujocoRolloutModel.js");
   const { resolveModelSource } = await import("../../sim/modelSource.js");

@@ -1,4 +1,5 @@
 import assert from "node:assert/strict";
+import fs from "node:fs";
 import { runCli } from "../helpers/cli.js";
 
 describe("tendon plan / play (bad input)", function () {
@@ -11,12 +12,18 @@ describe("tendon plan / play (bad input)", function () {
     [["plan", "--task", "reach", "--population", "1", "-n", "1"], /^tendon: planner population must be an integer >= 2, got 1/],
     [["plan", "--task", "reach", "--realtime", "--backend", "inline"], /inline plans inside the tick/],
     [["plan", "--task", "reach", "--model-from", "no/such/model.json"], /^tendon: cannot read world model 'no\/such\/model.json': no such file/],
+    [["plan", "--task", "reach", "--serve", "99999"], /^tendon: --serve needs a port number 0-65535, got '99999'/],
+    [["plan", "--task", "reach", "--serve", "0", "--backend", "inline"], /^tendon: --serve runs in real time: --backend inline cannot keep it on time/],
+    [["play", "--out", "test-artifacts/play-never-written", "--serve", "x"], /^tendon: --serve needs a port number 0-65535, got 'x'/],
+    [["play", "--out", "test-artifacts/play-never-written", "--foxglove", "-1"], /^tendon: --foxglove needs a port number 0-65535, got '-1'/],
   ] as const) {
     it(`${args.join(" ")}: one line, exit 2`, async () => {
       const r = await runCli([...args]);
       assert.equal(r.code, 2, r.stderr);
       assert.match(r.stderr, re);
       assert.equal(r.stderr.trim().split("\n").length, 1, r.stderr);
+      // A bad flag stops tendon play before it makes its output folder.
+      if (args[0] === "play") assert.equal(fs.existsSync(args[2]), false, args[2]);
     });
   }
 
