@@ -19,6 +19,13 @@
  *
  * Synchronous once built; `predict` reads results outside `tf.tidy` (reading inside walks every
  * element) and reuses its output arrays.
+ *
+ * Two forward paths, equal to float32 rounding (tested): training and `predictNormalized` run the
+ * differentiable one (`#forward`: tendon's matMul and SiLU with their hand-written gradients, the
+ * log-variance bounds as tensor ops); `predict` / `predictRows` run an inference one (`#infer`:
+ * one fused matMul + bias per layer, SiLU as sigmoid and product, no gradient wrappers, no
+ * `tf.tidy`, the head read once per member and its log-variance bounded in the loop that
+ * denormalizes it). `npm run bench -- --only models` times both side by side.
  */
 import { UserError } from "../core/errors.js";
 import { Rng } from "../core/rng.js";
@@ -88,6 +95,11 @@ const silu = tf.customGrad(((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
   };
 }) as never) as (x: tf.Tensor2D) => tf.Tensor2D;
 
+/** log(1 + e^x), without overflow for large x. */
+function softplus(x: number): number {
+  return x > 20 ? x : Math.log1p(Math.exp(x));
+}
+
 /** Identity forward, zero gradient: the stop-gradient of β-NLL's weight. */
 const stopGradient = tf.customGrad(((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
   const [x] = args as [tf.Tensor];
@@ -107,6 +119,8 @@ export class ProbabilisticEnsemble implements DynamicsModel {
   readonly #fixedLogVar: Float32Array;
   #out: { mean: Float32Array; logVar: Float32Array; rows: number } = { mean: new Float32Array(0), logVar: new Float32Array(0), rows: 0 };
   #input = new Float32Array(0);
+  /** 2 log σ of each target dimension, for `predictRows` (no allocation per call). */
+  readonly #logVarShift: Float64Array;
 
   constructor(layout: StateLayout, actionDim: number, config: Partial<EnsembleConfig> = {}, seed = 0) {
     this.layout = layout;
@@ -119,6 +133,7 @@ export class ProbabilisticEnsemble implements DynamicsModel {
     this.inputNorm = new ZScore(d + actionDim);
     this.targetNorm = new ZScore(d);
     this.#fixedLogVar = new Float32Array(d);
+    this.#logVarShift = new Float64Array(d);
     const rng = new Rng(seed);
     const scope = uniqueScope("ensemble");
     this.#layers = [];
@@ -160,6 +175,28 @@ export class ProbabilisticEnsemble implements DynamicsModel {
     let lv = tf.sub(hi, tf.softplus(tf.sub(hi, raw)));
     lv = tf.add(lo, tf.softplus(tf.sub(lv, lo)));
     return { mean, logVar: lv as tf.Tensor2D };
+  }
+
+  /**
+   * Raw head output of member `e` ([rows x 2d]: mean, then the unbounded log-variance) for
+   * normalized inputs, without gradients: see the class comment. The caller disposes the result;
+   * every intermediate is disposed here.
+   */
+  #infer(e: number, x: tf.Tensor2D): tf.Tensor2D {
+    const layers = this.#layers[e];
+    let h = x;
+    for (let i = 0; i < layers.length - 1; i++) {
+      const z = tf.fused.matMul({ a: h, b: layers[i].kernel as tf.Tensor2D, bias: layers[i].bias });
+      const s = tf.sigmoid(z);
+      if (h !== x) h.dispose();
+      h = tf.mul(z, s);
+      z.dispose();
+      s.dispose();
+    }
+    const head = layers[layers.length - 1];
+    const out = tf.fused.matMul({ a: h, b: head.kernel as tf.Tensor2D, bias: head.bias });
+    if (h !== x) h.dispose();
+    return out;
   }
 
   /** The loss of one member on normalized inputs and targets (a scalar tensor). */
@@ -257,28 +294,33 @@ export class ProbabilisticEnsemble implements DynamicsModel {
     const inDim = d + this.actionDim;
     const block = rowsPerMember ?? rows;
     if (rowsPerMember !== undefined && rowsPerMember * E !== rows) throw new RangeError(`predictRows: ${rows} rows are not ${E} blocks of ${rowsPerMember}`);
-    const inputs: tf.Tensor2D[] =
-      rowsPerMember === undefined
-        ? [tf.tensor2d(x, [rows, inDim])]
-        : Array.from({ length: E }, (_, e) => tf.tensor2d(x.subarray(e * block * inDim, (e + 1) * block * inDim), [block, inDim]));
-    const outs = tf.tidy(() => Array.from({ length: E }, (_, e) => this.#forward(e, inputs[rowsPerMember === undefined ? 0 : e])));
+    const input = rowsPerMember === undefined ? tf.tensor2d(x, [rows, inDim]) : undefined;
     const tMu = this.targetNorm.mean;
     const tStd = this.targetNorm.std;
     const mse = this.config.loss === "mse";
+    const { minLogVar: lo, maxLogVar: hi } = this.config;
+    const w = 2 * d;
+    const logVarShift = this.#logVarShift;
+    for (let k = 0; k < d; k++) logVarShift[k] = 2 * Math.log(tStd[k]);
     for (let e = 0; e < E; e++) {
-      const m = outs[e].mean.dataSync() as Float32Array;
-      const lv = mse ? undefined : (outs[e].logVar.dataSync() as Float32Array);
+      const own = input ?? tf.tensor2d(x.subarray(e * block * inDim, (e + 1) * block * inDim), [block, inDim]);
+      const head = this.#infer(e, own);
+      const out = head.dataSync() as Float32Array;
+      head.dispose();
+      if (own !== input) own.dispose();
       const base = e * block * d;
       for (let r = 0; r < block; r++) {
         const srcRow = rowsPerMember === undefined ? r : e * block + r;
         for (let k = 0; k < d; k++) {
           const i = r * d + k;
-          mean[base + i] = states[srcRow * d + k] + tMu[k] + tStd[k] * m[i];
-          logVar[base + i] = (lv ? lv[i] : this.#fixedLogVar[k]) + 2 * Math.log(tStd[k]);
+          mean[base + i] = states[srcRow * d + k] + tMu[k] + tStd[k] * out[r * w + k];
+          // The soft bounds of `#forward`: lv <- hi - softplus(hi - lv), then lo + softplus(lv - lo).
+          const lv = mse ? this.#fixedLogVar[k] : lo + softplus(hi - softplus(hi - out[r * w + d + k]) - lo);
+          logVar[base + i] = lv + logVarShift[k];
         }
       }
     }
-    tf.dispose([...inputs, ...outs.flatMap((o) => [o.mean, o.logVar])]);
+    input?.dispose();
     return { mean, logVar };
   }
 
