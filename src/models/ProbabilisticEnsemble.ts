@@ -189,12 +189,12 @@ export class ProbabilisticEnsemble implements DynamicsModel {
       const z = tf.fused.matMul({ a: h, b: layers[i].kernel as tf.Tensor2D, bias: layers[i].bias });
       const s = tf.sigmoid(z);
       if (h !== x) h.dispose();
-      h = tf.mul(z, s);
+      h = tf.mul(z, s) as tf.Tensor2D;
       z.dispose();
       s.dispose();
     }
     const head = layers[layers.length - 1];
-    const out = tf.fused.matMul({ a: h, b: head.kernel as tf.Tensor2D, bias: head.bias });
+    const out = tf.fused.matMul({ a: h, b: head.kernel as tf.Tensor2D, bias: head.bias }) as tf.Tensor2D;
     if (h !== x) h.dispose();
     return out;
   }
