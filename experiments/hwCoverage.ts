@@ -8,6 +8,10 @@
  *   hw pwm 0..100  the same with --max 100 (activations 0..1)
  *   hw sigmoid 0..50, hw sigmoid 0..100   tendon hw --mapping sigmoid: MyoSuite's curve over the PWM range
  *
+ *   hw pwm 0..50 ranged, hw sigmoid 0..100 ranged   the same with the --config file board-sim
+ *                  writes (the joints with the arm's own limits, as the simulation's coverage grid
+ *                  has them); without it the boards' joints have no range and the grid is [-pi, pi]
+ *
  *   --setups "hw sigmoid 0..50,hw sigmoid 0..100" runs only those.
  *
  *   npm run experiment:hw-coverage -- --seeds 5 --duration 20 --rate 500 --out docs/experiment-hw-coverage.json
@@ -46,20 +50,22 @@ async function runJson(argv: string[]): Promise<Record<string, any>> {
   return JSON.parse(last) as Record<string, any>;
 }
 
-async function boardSim(seed: number): Promise<{ port: string; stop: () => Promise<void> }> {
+async function boardSim(seed: number): Promise<{ port: string; config: string; stop: () => Promise<void> }> {
   const child = tendon(["board-sim", "--seed", String(seed)]);
-  const port = await new Promise<string>((resolve, reject) => {
+  const [port, config] = await new Promise<[string, string]>((resolve, reject) => {
     let text = "";
     child.stdout!.setEncoding("utf8").on("data", (d: string) => {
       text += d;
       const m = /^port (\S+) boards/m.exec(text);
-      if (m) resolve(m[1]);
+      const c = /^config (\S+)$/m.exec(text);
+      if (m && c) resolve([m[1], c[1]]);
     });
     child.stderr!.resume();
     child.once("close", (code) => reject(new Error(`board-sim exited ${code}`)));
   });
   return {
     port,
+    config,
     stop: async () => {
       const closed = new Promise((r) => child.once("close", r));
       child.kill("SIGINT");
@@ -75,15 +81,17 @@ const SETUPS = {
   "hw pwm 0..100": async (seed: number) => onBoards(seed, ["--max", "100"]),
   "hw sigmoid 0..50": async (seed: number) => onBoards(seed, ["--mapping", "sigmoid"]),
   "hw sigmoid 0..100": async (seed: number) => onBoards(seed, ["--mapping", "sigmoid", "--max", "100"]),
+  "hw pwm 0..50 ranged": async (seed: number) => onBoards(seed, [], true),
+  "hw sigmoid 0..100 ranged": async (seed: number) => onBoards(seed, ["--mapping", "sigmoid", "--max", "100"], true),
 } as const;
 const setupsIndex = args.indexOf("--setups");
 const chosen = setupsIndex >= 0 ? args[setupsIndex + 1].split(",") : Object.keys(SETUPS);
 for (const c of chosen) if (!(c in SETUPS)) throw new Error(`--setups: no set-up '${c}' (set-ups: ${Object.keys(SETUPS).join(", ")})`);
 
-async function onBoards(seed: number, extra: string[]): Promise<Record<string, any>> {
+async function onBoards(seed: number, extra: string[], ranged = false): Promise<Record<string, any>> {
   const sim = await boardSim(seed);
   try {
-    return await runJson(["hw", "--port", sim.port, "--rate", String(rateHz), "--duration", String(durationSec), "--seed", String(seed), "--json", "--no-progress", ...extra]);
+    return await runJson(["hw", "--port", sim.port, ...(ranged ? ["--config", sim.config] : []), "--rate", String(rateHz), "--duration", String(durationSec), "--seed", String(seed), "--json", "--no-progress", ...extra]);
   } finally {
     await sim.stop();
   }
@@ -106,7 +114,7 @@ for (let seed = 0; seed < seeds; seed++) {
   for (const [name, run] of Object.entries(SETUPS).filter(([n]) => chosen.includes(n))) {
     const j = await run(seed);
     runs.push({ setup: name, seed, coverage: j.coverage, ticks: j.ticks, overruns: j.loop.overruns, problems: j.problems });
-    process.stderr.write(`${name.padEnd(14)} seed ${seed}: coverage ${Number(j.coverage).toFixed(3)} (${j.ticks} ticks, ${j.loop.overruns} overruns)\n`);
+    process.stderr.write(`${name.padEnd(24)} seed ${seed}: coverage ${Number(j.coverage).toFixed(3)} (${j.ticks} ticks, ${j.loop.overruns} overruns)\n`);
   }
 }
 const summary = Object.fromEntries(chosen.map((name) => [name, meanCi(runs.filter((r) => r.setup === name).map((r) => r.coverage))]));
@@ -120,5 +128,5 @@ const result = {
   runs,
 };
 fs.writeFileSync(out, `${JSON.stringify(result, null, 2)}\n`);
-for (const [name, s] of Object.entries(summary)) process.stdout.write(`${name.padEnd(14)} coverage ${s.mean.toFixed(3)} ± ${s.ci95.toFixed(3)} (95 % CI, n = ${s.n})\n`);
+for (const [name, s] of Object.entries(summary)) process.stdout.write(`${name.padEnd(24)} coverage ${s.mean.toFixed(3)} ± ${s.ci95.toFixed(3)} (95 % CI, n = ${s.n})\n`);
 process.stdout.write(`wrote ${out} in ${result.wallSec.toFixed(0)} s\n`);

@@ -153,6 +153,26 @@ export class BoardSimulator {
     return this.#ports.map((p) => p.hostPath);
   }
 
+  /**
+   * A `tendon hw --config` file's contents for these boards: the ports with their board ids, and
+   * the joints (all on the first board) with the plant's names and limits, so that a host run
+   * measures coverage on the same grid as `tendon sim` on the same model (without ranges the
+   * boards' joints count as unlimited: a [-pi, pi] grid, which the arm's motion fills far less).
+   */
+  hostConfig(): { ports: { path: string; boards: number[] }[]; joints: { name: string; rangeRad: [number, number] | null }[] } {
+    return {
+      ports: this.#ports.map((p) => ({ path: p.hostPath, boards: p.boards.map((b) => b.id) })),
+      joints: this.plant.joints.slice(0, this.boards[0]?.jointCount ?? 0).map((j) => ({ name: j.name, rangeRad: j.rangeRad ? [j.rangeRad[0], j.rangeRad[1]] : null })),
+    };
+  }
+
+  /** Writes `hostConfig()` as JSON into the device folder (`board-sim.hw.json`); returns its path. */
+  writeHostConfig(): string {
+    const file = path.join(this.#dir, "board-sim.hw.json");
+    fs.writeFileSync(file, `${JSON.stringify(this.hostConfig(), null, 2)}\n`);
+    return file;
+  }
+
   /** Board ids per port. */
   get portBoards(): number[][] {
     return this.#ports.map((p) => p.boards.map((b) => b.id));

@@ -16,6 +16,8 @@ export interface Plant {
   readonly name: string;
   readonly muscleCount: number;
   readonly jointCount: number;
+  /** Each joint's name and range (its limits; null: none known), for a host configuration. */
+  readonly joints: readonly { readonly name: string; readonly rangeRad: readonly [number, number] | null }[];
   /** Simulated time of one `step()` (s). */
   readonly stepSec: number;
   /** Activations in 0..1, written before each step. */
@@ -42,6 +44,7 @@ export class ArmPlant implements Plant {
   readonly name: string;
   readonly muscleCount: number;
   readonly jointCount: number;
+  readonly joints: readonly { readonly name: string; readonly rangeRad: readonly [number, number] | null }[];
   readonly stepSec: number;
   readonly activation: Float64Array;
   readonly maxForceN: Float64Array;
@@ -56,6 +59,7 @@ export class ArmPlant implements Plant {
     this.stepSec = stepSec;
     this.muscleCount = spec.muscles.length;
     this.jointCount = spec.joints.length;
+    this.joints = spec.joints.map((j) => ({ name: j.name, rangeRad: j.rangeRad ? [j.rangeRad[0], j.rangeRad[1]] : null }));
     this.activation = new Float64Array(this.muscleCount);
     this.#frame = createSensorFrame(spec);
     this.#command = createMuscleCommand(spec);
@@ -115,6 +119,7 @@ export class MotorPlant implements Plant {
   readonly name = "motors";
   readonly muscleCount: number;
   readonly jointCount: number;
+  readonly joints: readonly { readonly name: string; readonly rangeRad: readonly [number, number] | null }[];
   readonly stepSec: number;
   readonly activation: Float64Array;
   readonly lengthM: Float64Array;
@@ -131,6 +136,7 @@ export class MotorPlant implements Plant {
     if (!Number.isInteger(n) || n < 1) throw new RangeError(`MotorPlant: muscles must be a positive integer, got ${n}`);
     this.muscleCount = n;
     this.jointCount = options.joints ?? 0;
+    this.joints = Array.from({ length: this.jointCount }, (_, j) => ({ name: `joint${j}`, rangeRad: null }));
     this.stepSec = options.stepSec ?? 0.002;
     this.#tau = options.tauSec ?? 0.03;
     this.#compliance = options.complianceMPerN ?? 2e-4;

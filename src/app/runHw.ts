@@ -58,6 +58,8 @@ export interface HwRunResult {
   /** null without joint sensors. */
   readonly coverage: number | null;
   readonly coverageBins: number;
+  /** Joints without a range (none in the configuration): their coverage cells span [-pi, pi]. */
+  readonly unrangedJoints: readonly string[];
   /** The first problems (loop and link): the first 20, and the first of every kind. */
   readonly problems: readonly ProblemEvent[];
   /** Every problem (loop and link), counted by code. */
@@ -135,6 +137,7 @@ export async function runHw(options: HwRunOptions): Promise<HwRunResult> {
       loop: { ...run.loop, problems: run.loop.problems + linkProblems },
       coverage: run.coverage,
       coverageBins: run.coverageBins,
+      unrangedJoints: spec.joints.filter((j) => !j.rangeRad).map((j) => j.name),
       problems,
       problemCounts,
       linkAtEnd,

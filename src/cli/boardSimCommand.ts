@@ -1,7 +1,8 @@
 /**
  * `tendon board-sim`: simulated muscle boards on pseudo-terminals, for running `tendon hw` (or
- * any host) without hardware. Prints one line per port, `port PATH boards ID,ID`, then runs until
- * Ctrl-C (or `--duration`). Faults can be switched on by flags.
+ * any host) without hardware. Prints one line per port, `port PATH boards ID,ID`, and `config FILE`,
+ * a `tendon hw --config` file with the ports and the joints' ranges, then runs until Ctrl-C (or
+ * `--duration`). Faults can be switched on by flags.
  */
 import type { Command } from "commander";
 import { BoardSimulator } from "../../hardware/boardsim/BoardSimulator.js";
@@ -85,9 +86,13 @@ async function boardSimAction(flags: BoardSimFlags): Promise<void> {
   const out = process.stdout;
   const ports = sim.portBoards;
   sim.hostPaths.forEach((p, k) => out.write(`port ${p} boards ${ports[k].join(",")}\n`));
+  // The ports and the joints' names and limits, so that tendon hw measures coverage on the
+  // simulation's grid (the boards cannot tell the host their joints' ranges).
+  const config = sim.writeHostConfig();
+  out.write(`config ${config}\n`);
   process.stderr.write(
     `board-sim: ${sim.boards.length} board(s) with ${sim.plant.muscleCount} muscles and ${sim.plant.jointCount} joint sensors of '${sim.plant.name}' at ${flags.rate} Hz; ` +
-      `devices ${sim.hostDevices.join(", ")}. Try: tendon hw ${sim.hostPaths.map((p) => `--port ${p}`).join(" ")}. Ctrl-C stops.\n`,
+      `devices ${sim.hostDevices.join(", ")}. Try: tendon hw --config ${config} (the ports and the joints' ranges; or tendon hw ${sim.hostPaths.map((p) => `--port ${p}`).join(" ")}). Ctrl-C stops.\n`,
   );
   const timers: NodeJS.Timeout[] = [];
   let nextReset = 0;

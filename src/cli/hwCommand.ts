@@ -293,6 +293,7 @@ export function hwJsonSummary(run: HwRunResult, seed: number): Record<string, un
   return {
     ...jsonSummary(run, undefined, { seed }),
     commandUnit: run.commandUnit,
+    unrangedJoints: run.unrangedJoints,
     link: run.link,
     linkAtEnd: run.linkAtEnd,
     boards: run.boards,

@@ -212,6 +212,8 @@ export type SummaryRun = Omit<SimRunResult, "explorer" | "frameSkip" | "timestep
   readonly frameSkip?: number;
   readonly timestepSec?: number;
   readonly coverage: number | null;
+  /** Joints without a range (on the boards, none configured): their cells span [-pi, pi]. */
+  readonly unrangedJoints?: readonly string[];
 };
 
 function realTimeFactor(r: SummaryRun): number {
@@ -248,6 +250,10 @@ export function formatSummary(dep: SummaryRun, noise: SummaryRun | undefined, fl
       ? `  coverage       n/a (no joint sensors)`
       : `  coverage       DEP ${f3(dep.coverage)}   (visited fraction of a ${dep.coverageBins}-cell-per-joint grid over the joint ranges${dep.joints.length > 2 ? ", mean over joint pairs" : ""})`,
   ];
+  if (dep.coverage !== null && dep.unrangedJoints?.length) {
+    const names = dep.unrangedJoints.join(", ");
+    lines.push(`                 ${names} ${dep.unrangedJoints.length === 1 ? "has" : "have"} no range: [-pi, pi] counted, which an arm's motion fills far less than its limits (give joints' rangeRad in --config; tendon board-sim writes one)`);
+  }
   if (noise && noise.coverage !== null) {
     lines.push(`                 noise ${f3(noise.coverage)}   (uniform random muscle commands every tick, same duration and seed)`);
   }

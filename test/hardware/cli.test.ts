@@ -5,11 +5,12 @@
  */
 import assert from "node:assert/strict";
 import { spawn, type ChildProcess } from "node:child_process";
+import fs from "node:fs";
 import path from "node:path";
 import { lastJsonLine, runCli } from "../helpers/cli.js";
 import { projectRoot } from "../helpers/paths.js";
 
-function startBoardSim(args: string[]): Promise<{ child: ChildProcess; ports: string[]; stopped: Promise<number | null> }> {
+function startBoardSim(args: string[]): Promise<{ child: ChildProcess; ports: string[]; config: string; stopped: Promise<number | null> }> {
   const child = spawn(process.execPath, ["--import", "tsx", path.join(projectRoot, "src", "cli", "run.ts"), "board-sim", ...args], {
     cwd: projectRoot,
     stdio: ["ignore", "pipe", "pipe"],
@@ -26,10 +27,11 @@ function startBoardSim(args: string[]): Promise<{ child: ChildProcess; ports: st
     child.stdout!.setEncoding("utf8").on("data", (d: string) => {
       out += d;
       const ports = [...out.matchAll(/^port (\S+) boards \S+$/gm)].map((m) => m[1]);
-      // The port lines come once the boards are up.
-      if (ports.length > 0) {
+      const config = /^config (\S+)$/m.exec(out)?.[1];
+      // The port lines come once the boards are up, then the configuration file for the host.
+      if (ports.length > 0 && config !== undefined) {
         clearTimeout(timer);
-        resolve({ child, ports, stopped });
+        resolve({ child, ports, config, stopped });
       }
     });
     child.on("close", (code) => {
@@ -65,6 +67,31 @@ describe("tendon hw and tendon board-sim (CLI)", function () {
       assert.ok(j.link.commandsSent > 500, `commands ${j.link.commandsSent}`);
       assert.ok(j.link.roundTrip.samples > 0 && j.link.roundTrip.p99Ms > 0);
       assert.equal(j.boards.length, 2);
+      // The boards' joints have no range: the summary says the coverage grid is [-pi, pi].
+      assert.deepEqual(j.unrangedJoints, ["b1.j0", "b1.j1"]);
+      assert.match(r.stdout, /^ {17}b1\.j0, b1\.j1 have no range: \[-pi, pi\] counted, .*give joints' rangeRad in --config; tendon board-sim writes one/m);
+    } finally {
+      sim.child.kill("SIGINT");
+      assert.equal(await sim.stopped, 0);
+    }
+  });
+
+  it("board-sim writes a host configuration with the ports and the arm's joints and limits; tendon hw --config takes it", async () => {
+    const sim = await startBoardSim([]);
+    try {
+      const config = JSON.parse(fs.readFileSync(sim.config, "utf8"));
+      assert.deepEqual(config.ports, [{ path: sim.ports[0], boards: [1] }]);
+      // The built-in arm's joints, as tendon sim's coverage grid has them.
+      assert.deepEqual(config.joints, [
+        { name: "shoulder", rangeRad: [-1.2, 1.8] },
+        { name: "elbow", rangeRad: [0, 2.4] },
+      ]);
+      const r = await runCli(["hw", "--config", sim.config, "--duration", "1", "--json", "--host-watchdog-ms", "500", "--board-watchdog-ms", "500"]);
+      assert.equal(r.code, 0, r.stderr);
+      const j = lastJsonLine(r.stdout);
+      assert.deepEqual(j.joints, ["shoulder", "elbow"]);
+      assert.deepEqual(j.unrangedJoints, []);
+      assert.doesNotMatch(r.stdout, /no range/);
     } finally {
       sim.child.kill("SIGINT");
       assert.equal(await sim.stopped, 0);
