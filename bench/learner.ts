@@ -4,7 +4,8 @@
  * python3-torch) in the same run; training throughput at the reference's settings with the
  * update in-process and in a worker thread; a plain 3-layer 256-wide Adam step (batch 256) on TensorFlow.js
  * and, when Debian's python3-torch is installed, on PyTorch's CPU build for comparison; and
- * policy inference at control rate (the TypeScript forward pass, 6 muscles).
+ * environment stepping in this thread and in worker threads; policy inference at control rate
+ * (the TypeScript forward pass, 6 muscles).
  *
  * Alone: `node --import tsx bench/learner.ts [--quick]`.
  */
@@ -19,6 +20,10 @@ import { initBackend, tf } from "../src/learner/tf/backend.js";
 import { runLearn } from "../src/learner/runLearn.js";
 import { createDense, applyDense, uniqueScope, layerVariables } from "../src/learner/models/Dense.js";
 import { printRows, type Row } from "./rows.js";
+import { ReachTask } from "../src/learner/environments/ReachTask.js";
+import { VectorEnv } from "../src/learner/environments/VectorEnv.js";
+import { WorkerVectorEnv } from "../src/learner/environments/WorkerVectorEnv.js";
+import os from "node:os";
 
 const OBS = 28;
 const ACT = 6;
@@ -105,9 +110,9 @@ function torchAdamStepMs(steps: number): { ms: number; version: string; threads:
 }
 
 /** The same MPO update (bench/torchMpo.py) in Debian's python3-torch, when present: median ms per update. */
-function torchMpoUpdateMs(hidden: number, batch: number, rounds: number): { ms: number; version: string; threads: number } | undefined {
+function torchMpoUpdateMs(hidden: number, batch: number, rounds: number, threadCount?: number): { ms: number; version: string; threads: number } | undefined {
   const script = fileURLToPath(new URL("./torchMpo.py", import.meta.url));
-  const r = spawnSync("/usr/bin/python3", [script, String(hidden), String(batch), String(rounds)], { encoding: "utf8", timeout: 300_000 });
+  const r = spawnSync("/usr/bin/python3", [script, String(hidden), String(batch), String(rounds), ...(threadCount ? [String(threadCount)] : [])], { encoding: "utf8", timeout: 300_000 });
   if (r.status !== 0) return undefined;
   const [ms, version, threads] = r.stdout.trim().split(/\s+/);
   return { ms: Number(ms), version, threads: Number(threads) };
@@ -119,7 +124,7 @@ function torchMpoUpdateMs(hidden: number, batch: number, rounds: number): { ms: 
  * reach task: environment steps and updates per second from the first step to the last update,
  * with the update in-process or in its own worker thread.
  */
-async function trainingThroughput(steps: number, learnerWorker: boolean): Promise<{ stepsPerSec: number; updatesPerSec: number; updates: number; sec: number }> {
+async function trainingThroughput(steps: number, learnerWorker: boolean, envWorkers = 0): Promise<{ stepsPerSec: number; updatesPerSec: number; updates: number; sec: number }> {
   let t0 = 0;
   const r = await runLearn({
     mode: "dep-rl",
@@ -135,10 +140,34 @@ async function trainingThroughput(steps: number, learnerWorker: boolean): Promis
     epochSteps: steps,
     testEpisodes: 1,
     learnerWorker,
+    envWorkers,
     onStart: () => (t0 = performance.now()),
   });
   const sec = (performance.now() - t0) / 1000;
   return { stepsPerSec: steps / sec, updatesPerSec: r.updates / sec, updates: r.updates, sec };
+}
+
+/**
+ * Environment stepping alone (random actions, no learning): 4 reach environments in this thread
+ * (VectorEnv) against the same 4 in `workers` worker threads (WorkerVectorEnv), steps/s.
+ */
+async function envStepsPerSec(steps: number, workers: number): Promise<number> {
+  const options = { model: "arm2j6m", seed: 0, rateHz: 50 };
+  const envs = workers > 0 ? await WorkerVectorEnv.create(4, { ...options, task: {}, workers }) : await VectorEnv.create(4, { ...options, task: new ReachTask() });
+  try {
+    const rng = new Rng(5);
+    const actions = new Float64Array(4 * envs.actionSize);
+    envs.start();
+    for (let t = 0; t < 50; t++) envs.step(actions);
+    const t0 = performance.now();
+    for (let t = 0; t < steps / 4; t++) {
+      for (let i = 0; i < actions.length; i++) actions[i] = rng.uniform(-1, 1);
+      envs.step(actions);
+    }
+    return steps / ((performance.now() - t0) / 1000);
+  } finally {
+    await envs.close();
+  }
 }
 
 function inferenceUs(hidden: number, ticks: number): { median: number; p99: number } {
@@ -176,21 +205,37 @@ export async function benchLearner(opts: { quick?: boolean } = {}): Promise<Reco
     metric: torch ? `same step, PyTorch ${torch.version} CPU (${torch.threads} threads)` : "same step, PyTorch CPU (python3-torch not installed: reference figure)",
     value: torch ? `${torch.ms.toFixed(1)} ms (TF.js / PyTorch ${(tfStep / torch.ms).toFixed(2)}x)` : "about 28 ms (earlier measurement on this machine)",
   });
+  // Like for like: TF.js's wasm backend runs on one thread, so PyTorch on one thread; and on its default (every core).
+  const torchMpo1 = torchMpoUpdateMs(256, 256, quick ? 2 : 5, 1);
   const torchMpo = torchMpoUpdateMs(256, 256, quick ? 2 : 5);
-  rows.push({
-    group: "learner",
-    metric: torchMpo ? `same MPO update, 2 x 256, batch 256, PyTorch ${torchMpo.version} CPU (${torchMpo.threads} thread${torchMpo.threads > 1 ? "s" : ""}, Debian python3-torch)` : "same MPO update, PyTorch CPU (python3-torch not installed)",
-    value: torchMpo ? `${torchMpo.ms.toFixed(1)} ms (TF.js / PyTorch ${(update256 / torchMpo.ms).toFixed(2)}x, measured in this run)` : "n/a",
-  });
+  // Where PyTorch's default is one thread already, the second row would repeat the first.
+  for (const t of torchMpo && torchMpo1 && torchMpo.threads === torchMpo1.threads ? [torchMpo1] : [torchMpo1, torchMpo]) {
+    rows.push({
+      group: "learner",
+      metric: t ? `same MPO update, 2 x 256, batch 256, 20 action samples, PyTorch ${t.version} CPU (${t.threads} thread${t.threads > 1 ? "s" : ""}, Debian python3-torch)` : "same MPO update, PyTorch CPU (python3-torch not installed)",
+      value: t ? `${t.ms.toFixed(1)} ms (TF.js / PyTorch ${(update256 / t.ms).toFixed(2)}x, measured in this run)` : "n/a",
+    });
+  }
+  const envSteps = quick ? 2000 : 8000;
+  const envSerial = await envStepsPerSec(envSteps, 0);
+  const envWorkers = await envStepsPerSec(envSteps, 2);
+  rows.push({ group: "learner", metric: `environment steps alone, 4 reach envs in this thread (VectorEnv), ${os.availableParallelism()} cores`, value: `${envSerial.toFixed(0)} steps/s` });
+  rows.push({ group: "learner", metric: "the same 4 envs in 2 worker threads (WorkerVectorEnv, 2 envs each; same run)", value: `${envWorkers.toFixed(0)} steps/s (${(envWorkers / envSerial).toFixed(2)}x one thread)` });
   const trainSteps = quick ? 3000 : 8000;
   const seq = await trainingThroughput(trainSteps, false);
   const par = await trainingThroughput(trainSteps, true);
+  const both = await trainingThroughput(trainSteps, true, 2);
   const projection = (x: { stepsPerSec: number }): string => `${(1e6 / x.stepsPerSec / 60).toFixed(0)} min per 10^6 steps`;
   rows.push({ group: "learner", metric: `training, reference settings (2 x 256, batch 256, 30 updates / 1000 steps), 4 envs, update in-process (${trainSteps} steps)`, value: `${seq.stepsPerSec.toFixed(0)} steps/s, ${seq.updatesPerSec.toFixed(2)} updates/s (${projection(seq)})` });
   rows.push({
     group: "learner",
     metric: "the same, MPO update in its own worker thread (same run, same machine load)",
     value: `${par.stepsPerSec.toFixed(0)} steps/s, ${par.updatesPerSec.toFixed(2)} updates/s (${projection(par)}; ${(par.stepsPerSec / seq.stepsPerSec).toFixed(2)}x in-process)`,
+  });
+  rows.push({
+    group: "learner",
+    metric: "the same, update in its worker and the 4 envs in 2 environment workers (--learner-worker --env-workers 2)",
+    value: `${both.stepsPerSec.toFixed(0)} steps/s, ${both.updatesPerSec.toFixed(2)} updates/s (${projection(both)}; ${(both.stepsPerSec / seq.stepsPerSec).toFixed(2)}x in-process)`,
   });
   const inf256 = inferenceUs(256, quick ? 2000 : 20000);
   const inf64 = inferenceUs(64, quick ? 2000 : 20000);
@@ -201,7 +246,9 @@ export async function benchLearner(opts: { quick?: boolean } = {}): Promise<Reco
     mpoUpdateMs: { h256b256: update256, h64b100: update64 },
     adamStep256Ms: { tfjs: tfStep, torch: torch ?? null, torchReferenceMs: 28 },
     mpoUpdateTorchMs: torchMpo ?? null,
-    training: { inProcess: seq, learnerWorker: par },
+    mpoUpdateTorch1ThreadMs: torchMpo1 ?? null,
+    envStepsPerSec: { vectorEnv: envSerial, workerVectorEnv2: envWorkers, cores: os.availableParallelism() },
+    training: { inProcess: seq, learnerWorker: par, learnerAndEnvWorkers: both },
     inferenceUs: { h256: inf256, h64: inf64 },
     rows,
   };

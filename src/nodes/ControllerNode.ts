@@ -21,6 +21,15 @@
  * new spec): the current `Dep` cannot change its parameters in place, so what it learned (its
  * matrix and buffers) starts afresh. A change of the rate limit or the source timeout keeps DEP
  * running.
+ *
+ * With `learning: true` the node hosts a learning policy, the actor of the actor-learner loop:
+ * the reach task's `PolicyController` (the DEP-RL schedules switch inside it) runs in a stage
+ * before the arbiter (`LearningPolicy`) and submits its command as the `policy` source, below
+ * every command source and above DEP, so teleop and the e-stop override it at once (and their
+ * ticks are not learned from). Its transition rows (the in-process format, with the node's
+ * `stream`) go out on /transitions every `transitions_every_ticks` ticks, instead of the
+ * per-muscle matrix; each versioned policy on /policy is swapped in between ticks, and the newest
+ * is kept for the next configuration when DEP restarts.
  */
 import { combineLatest, filter, map, share, startWith, Subscription, tap, type Observable } from "rxjs";
 import { WallClock, type Clock } from "../core/clock.js";
