@@ -10,11 +10,19 @@
  *
  * The model sees the learner's own observation vector (a "state" of `stateDim` entries) rather
  * than a `StateLayout` of named sensor groups: that is what the learner has in hand.
+ *
+ * Each training round draws its bootstraps from a generator seeded by (seed, round), so the whole
+ * state of the bonus is what `exportState` returns (model, normalizers, Adam's moments and step
+ * count, the stored transitions, counters): a bonus restored from it (`importState`) trains and
+ * scores exactly as the one it was taken from. Before a round, the rows that arrived since the
+ * last one (the newest 1024 at most, which the model has not trained on) give a held-out loss:
+ * the ensemble's Gaussian NLL per entry in z-scored delta units (see evaluateEnsemble).
  */
 import type { ProbabilisticEnsemble as Ensemble, EnsembleConfig, EnsembleState } from "../models/ProbabilisticEnsemble.js";
 import { ProbabilisticEnsemble } from "../models/ProbabilisticEnsemble.js";
-import { EnsembleTrainer } from "../models/EnsembleTrainer.js";
+import { EnsembleTrainer, evaluateEnsemble } from "../models/EnsembleTrainer.js";
 import type { StateLayout } from "../models/types.js";
+import type { AdamState } from "../learner/optimizers/Adam.js";
 import { CausalActionInfluence } from "./CausalActionInfluence.js";
 import { Disagreement } from "./Disagreement.js";
 import { PredictionError } from "./PredictionError.js";
@@ -43,6 +51,31 @@ export interface OnlineBonusOptions {
   readonly caiEntries?: readonly [number, number];
   readonly actionLow?: readonly number[];
   readonly actionHigh?: readonly number[];
+  /** Also compute the ensemble disagreement of every scored batch when the signal is another (for live figures). */
+  readonly trackDisagreement?: boolean;
+  /** The model's initial state (e.g. a world-model file's ensemble, to go on training it); its configuration replaces `model`. */
+  readonly initialModel?: EnsembleState;
+}
+
+/** The learner's observation vector as a state layout of `size` unnamed entries (obs0, obs1, ...). */
+export function observationLayout(size: number): StateLayout {
+  return { groups: [{ kind: "joint_angle", names: Array.from({ length: size }, (_, i) => `obs${i}`), offset: 0, size }], size };
+}
+
+/** Everything a bonus needs to continue exactly where it was (see `exportState`). */
+export interface OnlineBonusState {
+  readonly model: EnsembleState;
+  readonly adam: AdamState;
+  readonly count: number;
+  readonly head: number;
+  readonly sinceTrain: number;
+  readonly updates: number;
+  readonly lastIntrinsic: number;
+  readonly lastDisagreement: number;
+  readonly modelLoss: number;
+  readonly holdoutLoss: number;
+  /** The stored transitions (`count` rows each); absent: the restored bonus starts with none. */
+  readonly data?: { readonly states: Float32Array; readonly actions: Float32Array; readonly next: Float32Array };
 }
 
 export interface BonusStats {
@@ -50,15 +83,19 @@ export interface BonusStats {
   readonly lastIntrinsic: number;
   readonly alpha: number;
   readonly modelLoss: number;
+  /** NLL per entry on the rows that arrived before the last update, before it trained on them (NaN before the second update). */
+  readonly holdoutLoss: number;
+  /** Mean ensemble disagreement of the last scored batch (NaN unless the signal is disagreement or `trackDisagreement`). */
+  readonly disagreement: number;
   readonly modelUpdates: number;
   readonly modelVersion: number;
 }
 
 export class OnlineBonus {
-  readonly options: Required<Omit<OnlineBonusOptions, "model">> & { model: Partial<EnsembleConfig> };
+  readonly options: Required<Omit<OnlineBonusOptions, "model" | "initialModel">> & { model: Partial<EnsembleConfig> };
   readonly model: Ensemble;
-  readonly #trainer: EnsembleTrainer;
   readonly #signal: IntrinsicSignal;
+  readonly #disagreement: Disagreement | undefined;
   readonly #s: Float32Array;
   readonly #a: Float32Array;
   readonly #n: Float32Array;
@@ -67,8 +104,11 @@ export class OnlineBonus {
   #sinceTrain = 0;
   #lastIntrinsic = 0;
   #modelLoss = NaN;
+  #holdoutLoss = NaN;
+  #lastDisagreement = NaN;
   #updates = 0;
   #out = new Float64Array(0);
+  #dis = new Float64Array(0);
   #bs = new Float32Array(0);
   #ba = new Float32Array(0);
   #bn = new Float32Array(0);
@@ -86,20 +126,30 @@ export class OnlineBonus {
       caiEntries: [0, options.stateDim],
       actionLow: new Array<number>(options.actionDim).fill(-1),
       actionHigh: new Array<number>(options.actionDim).fill(1),
+      trackDisagreement: false,
       ...options,
     };
+    delete (this.options as { initialModel?: unknown }).initialModel;
     const o = this.options;
     if (!BONUS_SIGNALS.includes(o.signal)) throw new RangeError(`intrinsic signal '${o.signal}' cannot be learned online: use ${BONUS_SIGNALS.join(" or ")}`);
     if (!(o.alpha >= 0)) throw new RangeError(`alpha must be >= 0, got ${o.alpha}`);
-    const layout: StateLayout = { groups: [{ kind: "joint_angle", names: Array.from({ length: o.stateDim }, (_, i) => `obs${i}`), offset: 0, size: o.stateDim }], size: o.stateDim };
-    this.model = new ProbabilisticEnsemble(layout, o.actionDim, { hidden: [128, 128, 128], ...o.model }, o.seed);
-    this.#trainer = new EnsembleTrainer(this.model, { batchSize: o.batchSize, seed: o.seed });
+    const init = options.initialModel;
+    this.model = new ProbabilisticEnsemble(observationLayout(o.stateDim), o.actionDim, init ? init.config : { hidden: [128, 128, 128], ...o.model }, o.seed);
+    if (init) {
+      try {
+        this.model.load(init);
+      } catch (err) {
+        this.model.dispose();
+        throw err;
+      }
+    }
     this.#signal =
       o.signal === "disagreement"
         ? new Disagreement(this.model, { scale: this.model.targetNorm.std })
         : o.signal === "prediction-error"
           ? new PredictionError(this.model, { scale: this.model.targetNorm.std })
           : new CausalActionInfluence(this.model, { entries: o.caiEntries, actionLow: o.actionLow, actionHigh: o.actionHigh, samples: 32, seed: o.seed });
+    this.#disagreement = o.trackDisagreement && o.signal !== "disagreement" ? new Disagreement(this.model, { scale: this.model.targetNorm.std }) : undefined;
     this.#s = new Float32Array(o.capacity * o.stateDim);
     this.#a = new Float32Array(o.capacity * o.actionDim);
     this.#n = new Float32Array(o.capacity * o.stateDim);
@@ -112,7 +162,15 @@ export class OnlineBonus {
   }
 
   stats(step: number): BonusStats {
-    return { lastIntrinsic: this.#lastIntrinsic, alpha: this.alphaAt(step), modelLoss: this.#modelLoss, modelUpdates: this.#updates, modelVersion: this.model.version };
+    return {
+      lastIntrinsic: this.#lastIntrinsic,
+      alpha: this.alphaAt(step),
+      modelLoss: this.#modelLoss,
+      holdoutLoss: this.#holdoutLoss,
+      disagreement: this.options.signal === "disagreement" ? (this.#updates > 0 ? this.#lastIntrinsic : NaN) : this.#lastDisagreement,
+      modelUpdates: this.#updates,
+      modelVersion: this.model.version,
+    };
   }
 
   /**
@@ -142,7 +200,7 @@ export class OnlineBonus {
     if (this.#count >= this.options.warmup && (this.#updates === 0 || this.#sinceTrain >= this.options.trainEvery)) this.train();
     const out = Float64Array.from({ length: rows }, (_, i) => rewards[i]);
     const alpha = this.alphaAt(step);
-    if (this.#updates === 0 || alpha === 0) return out;
+    if (this.#updates === 0 || (alpha === 0 && !this.options.trackDisagreement)) return out;
     if (this.#out.length < rows) {
       this.#out = new Float64Array(rows);
       this.#bs = new Float32Array(rows * d);
@@ -166,17 +224,50 @@ export class OnlineBonus {
       used++;
     }
     this.#lastIntrinsic = used > 0 ? sum / used : 0;
+    if (this.#disagreement) {
+      if (this.#dis.length < rows) this.#dis = new Float64Array(rows);
+      this.#disagreement.compute({ rows, states: this.#bs.subarray(0, rows * d), actions: this.#ba.subarray(0, rows * a) }, this.#dis);
+      let ds = 0;
+      let dn = 0;
+      for (let i = 0; i < rows; i++) {
+        if (!finite[i] || !Number.isFinite(this.#dis[i])) continue;
+        ds += this.#dis[i];
+        dn++;
+      }
+      this.#lastDisagreement = dn > 0 ? ds / dn : NaN;
+    }
     return out;
   }
 
-  /** Refits the normalizers on the stored transitions and runs `trainSteps` Adam steps. */
+  /**
+   * Refits the normalizers on the stored transitions and runs `trainSteps` Adam steps (the
+   * bootstraps drawn from a generator of this round). Measures the held-out loss first (see above).
+   */
   train(): void {
     const { stateDim: d, actionDim: a } = this.options;
     const n = this.#count;
-    this.#trainer.setData({ rows: n, stateDim: d, actionDim: a, states: this.#s.subarray(0, n * d), actions: this.#a.subarray(0, n * a), next: this.#n.subarray(0, n * d) }, true);
-    this.#modelLoss = this.#trainer.trainSteps(this.options.trainSteps);
+    if (this.#updates > 0) this.#holdoutLoss = this.#newestLoss(Math.min(this.#sinceTrain, n, 1024));
+    const trainer = new EnsembleTrainer(this.model, { batchSize: this.options.batchSize, seed: roundSeed(this.options.seed, this.#updates) });
+    trainer.setData({ rows: n, stateDim: d, actionDim: a, states: this.#s.subarray(0, n * d), actions: this.#a.subarray(0, n * a), next: this.#n.subarray(0, n * d) }, true);
+    this.#modelLoss = trainer.trainSteps(this.options.trainSteps);
     this.#updates++;
     this.#sinceTrain = 0;
+  }
+
+  /** The ensemble's NLL per entry on the newest `rows` stored transitions (NaN for none). */
+  #newestLoss(rows: number): number {
+    if (rows < 1) return NaN;
+    const { stateDim: d, actionDim: a, capacity } = this.options;
+    const states = new Float32Array(rows * d);
+    const actions = new Float32Array(rows * a);
+    const next = new Float32Array(rows * d);
+    for (let i = 0; i < rows; i++) {
+      const slot = (this.#head - rows + i + capacity) % capacity;
+      states.set(this.#s.subarray(slot * d, (slot + 1) * d), i * d);
+      next.set(this.#n.subarray(slot * d, (slot + 1) * d), i * d);
+      actions.set(this.#a.subarray(slot * a, (slot + 1) * a), i * a);
+    }
+    return evaluateEnsemble(this.model, { rows, stateDim: d, actionDim: a, states, actions, next }).nll;
   }
 
   /** The model and normalizers (for checkpoints and for publishing weights). */
@@ -190,7 +281,60 @@ export class OnlineBonus {
     this.#updates = Math.max(this.#updates, updates);
   }
 
+  /**
+   * The bonus's whole state: a bonus of the same options restored from it continues exactly (the
+   * same scores, the same next update). `withData` includes the stored transitions (copies).
+   */
+  exportState(withData: boolean): OnlineBonusState {
+    const { stateDim: d, actionDim: a } = this.options;
+    const n = this.#count;
+    return {
+      model: this.model.state(),
+      adam: this.model.optimizerState(),
+      count: withData ? n : 0,
+      head: withData ? this.#head : 0,
+      sinceTrain: this.#sinceTrain,
+      updates: this.#updates,
+      lastIntrinsic: this.#lastIntrinsic,
+      lastDisagreement: this.#lastDisagreement,
+      modelLoss: this.#modelLoss,
+      holdoutLoss: this.#holdoutLoss,
+      ...(withData ? { data: { states: this.#s.slice(0, n * d), actions: this.#a.slice(0, n * a), next: this.#n.slice(0, n * d) } } : {}),
+    };
+  }
+
+  /**
+   * Restores `exportState`'s result. The model's shapes are checked first: a state that does not
+   * fit throws ModelShapeError and changes nothing; so does stored data of the wrong size (RangeError).
+   */
+  importState(s: OnlineBonusState): void {
+    const { stateDim: d, actionDim: a, capacity } = this.options;
+    if (s.data && (s.count > capacity || s.data.states.length !== s.count * d || s.data.next.length !== s.count * d || s.data.actions.length !== s.count * a)) {
+      throw new RangeError(`intrinsic-reward state holds ${s.count} transitions that do not fit state ${d} / action ${a} / capacity ${capacity}`);
+    }
+    this.model.load(s.model);
+    this.model.loadOptimizerState(s.adam);
+    this.#count = s.data ? s.count : 0;
+    this.#head = s.data ? s.head % capacity : 0;
+    if (s.data) {
+      this.#s.set(s.data.states);
+      this.#a.set(s.data.actions);
+      this.#n.set(s.data.next);
+    }
+    this.#sinceTrain = s.sinceTrain;
+    this.#updates = s.updates;
+    this.#lastIntrinsic = s.lastIntrinsic;
+    this.#lastDisagreement = s.lastDisagreement;
+    this.#modelLoss = s.modelLoss;
+    this.#holdoutLoss = s.holdoutLoss;
+  }
+
   dispose(): void {
     this.model.dispose();
   }
+}
+
+/** The seed of training round `round`'s bootstraps. */
+function roundSeed(seed: number, round: number): number {
+  return (Math.imul(seed + 1, 0x9e3779b1) + Math.imul(round + 1, 0x85ebca6b)) >>> 0;
 }

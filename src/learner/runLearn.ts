@@ -4,14 +4,14 @@
  * from one options object, writes the learning curve (CSV and SVG) and checkpoints, and resumes
  * from a checkpoint. The CLI, the experiment and the tests call it.
  */
-import { OnlineBonus, type BonusSignal } from "../intrinsic/OnlineBonus.js";
-import type { EnsembleState } from "../models/ProbabilisticEnsemble.js";
+import { OnlineBonus, type BonusSignal, type OnlineBonusOptions } from "../intrinsic/OnlineBonus.js";
 import fs from "node:fs";
 import path from "node:path";
 import { resolveDepParams } from "../dep/params.js";
 import { Mpo } from "./agents/Mpo.js";
 import { readCheckpointFile, writeCheckpointFile, CheckpointError } from "./checkpoints/CheckpointFile.js";
 import { loadAgent, saveAgent } from "./checkpoints/agentState.js";
+import { loadBonus, saveBonus, type BonusHeader } from "./checkpoints/bonusState.js";
 import { ReachEnv } from "./environments/ReachEnv.js";
 import { ReachTask, type ReachTaskOptions } from "./environments/ReachTask.js";
 import { VectorEnv } from "./environments/VectorEnv.js";
@@ -124,6 +124,8 @@ export interface LearnResult {
   readonly final: CurveRow | undefined;
   readonly checkpoint: string | undefined;
   readonly resumedFromSteps: number;
+  /** With an intrinsic reward: the bonus model's version and updates (with the learner worker: the newest version swapped in here). */
+  readonly bonusModel?: { readonly version: number; readonly updates: number; readonly loss: number };
 }
 
 export const CHECKPOINT_NAME = "latest.ckpt";
@@ -147,6 +149,25 @@ export function createAgent(config: LearnConfig, steps: number): Mpo {
   });
 }
 
+/**
+ * The online bonus of a configuration (in-process and in the learner worker alike): the signal,
+ * α and its decay from the configuration, training every 1000 transitions once
+ * min(1000, stepsBeforeBatches) are stored; `overrides` for a learner's own schedule.
+ */
+export function createBonus(config: LearnConfig, stateDim: number, actionDim: number, overrides: Partial<OnlineBonusOptions> = {}): OnlineBonus {
+  if (config.intrinsic === "none") throw new RangeError("createBonus: the configuration has no intrinsic reward");
+  return new OnlineBonus({
+    signal: config.intrinsic,
+    stateDim,
+    actionDim,
+    alpha: config.alpha ?? 0.1,
+    alphaDecaySteps: config.alphaDecaySteps ?? 0,
+    seed: config.seed,
+    warmup: Math.min(1000, config.stepsBeforeBatches),
+    ...overrides,
+  });
+}
+
 export async function runLearn(options: LearnOptions = {}): Promise<LearnResult> {
   const backend = await initBackend(options.backend ?? "auto");
   const ckptFile = options.checkpointDir ? path.join(options.checkpointDir, CHECKPOINT_NAME) : undefined;
@@ -166,7 +187,6 @@ export async function runLearn(options: LearnOptions = {}): Promise<LearnResult>
     ? { ...(resumed.header.config as LearnConfig), ...(options.steps !== undefined ? { steps: options.steps } : {}) }
     : { ...LEARN_DEFAULTS, ...given };
   const bonusSignal = config.intrinsic ?? "none";
-  if (bonusSignal !== "none" && options.learnerWorker) throw new CheckpointError("an intrinsic reward needs the in-process learner: run without the learner worker");
   const depParams = resolveDepParams({ preset: config.preset, params: config.depParams });
   const task = new ReachTask(config.task);
   // Environment workers: the same environments and seeds, stepped in parallel threads (checkpoints need them here).
@@ -218,22 +238,9 @@ export async function runLearn(options: LearnOptions = {}): Promise<LearnResult>
         if (d) built.dep.load({ t: d.t, shadowCount: d.shadowCount, xs: arr("xs"), ring: arr("ring"), c: arr("c"), shadow: arr("shadow"), scale: arr("scale"), bias: arr("bias"), y: arr("y") });
       }
     }
-    const bonus =
-      bonusSignal !== "none"
-        ? new OnlineBonus({ signal: bonusSignal, stateDim: envs.observationSize, actionDim: envs.actionSize, alpha: config.alpha ?? 0.1, alphaDecaySteps: config.alphaDecaySteps ?? 0, seed: config.seed, warmup: Math.min(1000, config.stepsBeforeBatches) })
-        : undefined;
-    if (bonus && resumed) {
-      const h = resumed.header.bonus as (Omit<EnsembleState, "weights"> & { updates: number; arrays: number[] }) | undefined;
-      if (!h) throw new CheckpointError(`checkpoint '${ckptFile}' holds no intrinsic-reward model: resume without --intrinsic, or start a new run`);
-      const weights = h.arrays.map((count, e) =>
-        Array.from({ length: count }, (_, i) => {
-          const a = resumed!.arrays.get(`bonus/${e}/${i}`);
-          if (!(a instanceof Float32Array)) throw new CheckpointError(`checkpoint lacks the intrinsic-reward model's array bonus/${e}/${i}`);
-          return a;
-        }),
-      );
-      bonus.loadModelState({ ...h, weights }, h.updates);
-    }
+    // With the learner worker the bonus runs there (it relabels the rewards before MPO sees them).
+    const bonus = bonusSignal !== "none" && !worker ? createBonus(config, envs.observationSize, envs.actionSize) : undefined;
+    if (bonus && resumed) loadBonus(bonus, resumed.header.bonus as BonusHeader | undefined, resumed.arrays, `checkpoint '${ckptFile}'`);
     const resumedFromSteps = trainerState?.steps ?? 0;
     options.onStart?.({ backend, config, resumedFromSteps });
     const trainer = new Trainer(worker ?? agent, built.exploration, envs, testEnv, trainerState);
@@ -258,12 +265,9 @@ export async function runLearn(options: LearnOptions = {}): Promise<LearnResult>
             dep = { t: d.t, shadowCount: d.shadowCount };
             for (const k of ["xs", "ring", "c", "shadow", "scale", "bias", "y"] as const) arrays.set(`dep/${k}`, d[k]);
           }
-          let bonusHeader: Record<string, unknown> | undefined;
-          if (bonus) {
-            const { weights, ...rest } = bonus.modelState();
-            weights.forEach((member, e) => member.forEach((a, i) => arrays.set(`bonus/${e}/${i}`, a)));
-            bonusHeader = { ...rest, updates: bonus.stats(state.steps).modelUpdates, arrays: weights.map((m) => m.length) };
-          }
+          // The bonus's stored transitions go with the replay's (--save-replay): without them a
+          // resumed bonus keeps its model and Adam state and trains on what comes next.
+          const bonusHeader = bonus ? saveBonus(bonus, arrays, options.saveReplay ?? false) : undefined;
           writeCheckpointFile(ckptFile, {
             header: { kind: "tendon-learner", config, trainer: state, exploration: built.exploration.state(), dep, agent: agentHeader, backend: backend.name, ...(bonusHeader ? { bonus: bonusHeader } : {}) },
             arrays,
@@ -279,10 +283,15 @@ export async function runLearn(options: LearnOptions = {}): Promise<LearnResult>
       save,
       onEpoch: options.onEpoch,
       shouldStop: options.shouldStop,
-      rewardBonus: bonus,
+      rewardBonus: bonus ?? worker?.bonusView,
     });
-    bonus?.dispose();
     if (worker) await worker.close();
+    const bonusModel = bonus
+      ? { version: bonus.model.version, updates: bonus.stats(state.steps).modelUpdates, loss: bonus.stats(state.steps).modelLoss }
+      : worker?.models
+        ? { version: worker.models.version, updates: worker.bonusView?.stats(state.steps).modelUpdates ?? 0, loss: worker.bonusView?.stats(state.steps).modelLoss ?? NaN }
+        : undefined;
+    bonus?.dispose();
     if (options.outDir) writeCurve(options.outDir, state.curve, `${config.mode}, seed ${config.seed}`);
     return {
       config,
@@ -292,6 +301,7 @@ export async function runLearn(options: LearnOptions = {}): Promise<LearnResult>
       final: state.curve[state.curve.length - 1],
       checkpoint: ckptFile,
       resumedFromSteps,
+      ...(bonusModel ? { bonusModel } : {}),
     };
   } finally {
     await worker?.close();

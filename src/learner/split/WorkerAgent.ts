@@ -7,13 +7,53 @@
  * (`batchIterations` every `stepsBetweenBatches` steps); the acting policy lags it by at most
  * `maxLagSteps` environment steps: `sync()` holds the environments back when the learner falls
  * further behind, so the ratio of updates to steps is the configured one at any speed.
+ *
+ * With an intrinsic reward (`learn.intrinsic`), the bonus and its world model live in the learner
+ * worker, which relabels the rewards; every model version it publishes is swapped into `models`
+ * (a ModelHolder), and `bonusView` gives the trainer the bonus's figures for its progress lines.
  */
 import { Rng } from "../../core/rng.js";
+import { observationLayout, type BonusStats } from "../../intrinsic/OnlineBonus.js";
 import { MlpPolicy } from "../inference/MlpPolicy.js";
 import type { LearnConfig } from "../runLearn.js";
 import type { BackendChoice } from "../tf/backend.js";
 import { transitionOffsets, transitionRowSize } from "./messages.js";
+import { ModelHolder } from "./ModelHolder.js";
 import { WorkerLearner, type LearnerStatus } from "./WorkerLearner.js";
+
+/**
+ * The trainer's view of a bonus that runs in the learner worker: `apply` hands the rewards back as
+ * they are (the worker adds the bonus), `stats` are the worker's last figures with α of this step.
+ */
+export class RemoteBonusView {
+  readonly #learner: WorkerLearner;
+  readonly #alpha: number;
+  readonly #decaySteps: number;
+
+  constructor(learner: WorkerLearner, alpha: number, decaySteps: number) {
+    this.#learner = learner;
+    this.#alpha = alpha;
+    this.#decaySteps = decaySteps;
+  }
+
+  apply(_o: ArrayLike<number>, _a: ArrayLike<number>, _n: ArrayLike<number>, rewards: ArrayLike<number>): ArrayLike<number> {
+    return rewards;
+  }
+
+  stats(step: number): BonusStats {
+    const b = this.#learner.bonus;
+    const alpha = this.#decaySteps > 0 ? this.#alpha * Math.max(0, 1 - step / this.#decaySteps) : this.#alpha;
+    return {
+      lastIntrinsic: b?.lastIntrinsic ?? 0,
+      alpha,
+      modelLoss: b?.modelLoss ?? NaN,
+      holdoutLoss: b?.holdoutLoss ?? NaN,
+      disagreement: b?.disagreement ?? NaN,
+      modelUpdates: b?.modelUpdates ?? 0,
+      modelVersion: b?.modelVersion ?? 0,
+    };
+  }
+}
 
 export interface WorkerAgentOptions {
   readonly learn: LearnConfig;
@@ -29,6 +69,9 @@ export interface WorkerAgentOptions {
 
 export class WorkerAgent {
   readonly policy: MlpPolicy;
+  /** The world model of the intrinsic reward, as the learner last published it (undefined without one). */
+  readonly models: ModelHolder | undefined;
+  readonly bonusView: RemoteBonusView | undefined;
   readonly #learner: WorkerLearner;
   readonly #rng: Rng;
   readonly #O: number;
@@ -54,15 +97,19 @@ export class WorkerAgent {
     this.#block = new Float64Array(this.#blockRows * this.#row);
     this.#rng = new Rng(learn.seed + 2);
     this.policy = new MlpPolicy(O, A, learn.hiddenSizes);
+    const models = learn.intrinsic !== "none" ? new ModelHolder(observationLayout) : undefined;
+    this.models = models;
     this.#learner = new WorkerLearner({
       config: { observationSize: O, actionSize: A, learn, backend: options.backend, streams: W },
       onPolicy: (s) => this.policy.load(s),
+      onModel: (m) => models?.offer(m.state),
       onStatus: (status, detail) => {
         this.#status = status;
         this.#detail = detail;
       },
       stallAfterSec: 120,
     });
+    this.bonusView = models ? new RemoteBonusView(this.#learner, learn.alpha, learn.alphaDecaySteps) : undefined;
   }
 
   /** Waits for the learner to start and publish its first policy; throws when it could not start. */
@@ -156,5 +203,6 @@ export class WorkerAgent {
     this.flush();
     while (this.#sent > this.#learner.progress.steps && this.#status === "running") await new Promise((r) => setTimeout(r, 2));
     await this.#learner.stop();
+    this.models?.dispose();
   }
 }

@@ -1,6 +1,7 @@
 /**
  * Host side of a learner in a worker thread. `push` sends transition blocks (drained from a
- * `PolicyController` off the tick); published policies arrive through `onPolicy`. The learner's
+ * `PolicyController` off the tick); published policies arrive through `onPolicy`, world-model
+ * updates of an intrinsic-reward learner through `onModel` (see learnerWorker.ts). The learner's
  * health is a status, never an exception on the host: a worker that throws, exits or stops
  * answering (no message for `stallAfterSec`) is reported as `crashed` or `stalled`, and the
  * control loop goes on with the last policy it has.
@@ -10,7 +11,8 @@ import path from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import { Worker } from "node:worker_threads";
 import type { PolicySnapshot } from "../inference/MlpPolicy.js";
-import type { HostToLearner, LearnerToHost, LearnerWorkerConfig } from "./messages.js";
+import type { BonusStats } from "../../intrinsic/OnlineBonus.js";
+import type { HostToLearner, LearnerToHost, LearnerWorkerConfig, ModelUpdate } from "./messages.js";
 
 export type LearnerStatus = "starting" | "running" | "stalled" | "crashed" | "stopped";
 
@@ -21,6 +23,8 @@ export interface WorkerLearnerOptions {
   /** No message for this long means the learner stalled (default 10 s). */
   readonly stallAfterSec?: number;
   readonly onPolicy?: (snapshot: PolicySnapshot) => void;
+  /** A world-model update (its weights are this call's to keep). */
+  readonly onModel?: (update: ModelUpdate) => void;
   readonly onStatus?: (status: LearnerStatus, detail: string) => void;
 }
 
@@ -51,6 +55,8 @@ export class WorkerLearner {
   #steps = 0;
   #updates = 0;
   #policies = 0;
+  #models = 0;
+  #bonus: BonusStats | undefined;
   #backend = "";
   #resolveReady: ((status: LearnerStatus) => void) | undefined;
   /** Settles once the learner has started (or failed to): resolves to its status then. Never rejects. */
@@ -78,9 +84,14 @@ export class WorkerLearner {
   get status(): LearnerStatus {
     return this.#status;
   }
-  /** Steps and updates the learner last reported, policies received, its backend. */
-  get progress(): { steps: number; updates: number; policies: number; backend: string } {
-    return { steps: this.#steps, updates: this.#updates, policies: this.#policies, backend: this.#backend };
+  /** Steps and updates the learner last reported, policies and world models received, its backend. */
+  get progress(): { steps: number; updates: number; policies: number; models: number; backend: string } {
+    return { steps: this.#steps, updates: this.#updates, policies: this.#policies, models: this.#models, backend: this.#backend };
+  }
+
+  /** The intrinsic-reward bonus's figures the learner last reported (undefined without one). */
+  get bonus(): BonusStats | undefined {
+    return this.#bonus;
   }
 
   /** Sends a block of transitions (its buffer is transferred: do not use `data` afterwards). Ignored unless the learner is alive. */
@@ -104,6 +115,16 @@ export class WorkerLearner {
     if (m.type === "heartbeat") {
       this.#steps = m.steps;
       this.#updates = m.updates;
+      if (m.bonus) this.#bonus = m.bonus;
+    }
+    if (m.type === "model") {
+      this.#models++;
+      this.#bonus = m.stats;
+      try {
+        this.#options.onModel?.({ state: m.state, steps: m.steps, stats: m.stats });
+      } catch (err) {
+        this.#options.onStatus?.(this.#status, `world model rejected: ${(err as Error).message}`);
+      }
     }
     if (m.type === "policy") {
       this.#policies++;

@@ -8,10 +8,16 @@
  * returns, and stores one transition of every stream at a time, so rows wait here until every
  * stream has one (environments stepped together arrive that way already). A stream more than
  * `maxLagRows` behind the others has its missing rows skipped (its ring just holds fewer).
+ *
+ * With an intrinsic reward (`learn.intrinsic`), the online bonus lives here too: each round of
+ * rows is relabelled r = R + α·R_int before MPO stores it, the bonus's ensemble trains on its own
+ * schedule, and after every model update its full state (weights, normalizers, version) is posted
+ * to the host ("model"), the weights' buffers transferred. Heartbeats carry the bonus's figures.
+ * With `trainPolicy: false` there is no MPO: the worker only learns the world model.
  */
 import { parentPort, workerData } from "node:worker_threads";
 import { initBackend } from "../tf/backend.js";
-import { createAgent } from "../runLearn.js";
+import { createAgent, createBonus } from "../runLearn.js";
 import { transitionOffsets, transitionRowSize, type HostToLearner, type LearnerToHost, type LearnerWorkerConfig } from "./messages.js";
 
 const config = workerData as LearnerWorkerConfig;
@@ -21,10 +27,17 @@ const post = (m: LearnerToHost): void => port.postMessage(m);
 try {
   const backend = await initBackend(config.backend);
   const S = Math.max(1, config.streams ?? 1);
-  const agent = createAgent({ ...config.learn, envs: S }, config.learn.replaySize);
-  agent.initialize({ observationSize: config.observationSize, actionSize: config.actionSize, workers: S }, config.learn.seed);
+  const trainPolicy = config.trainPolicy ?? true;
+  const agent = trainPolicy ? createAgent({ ...config.learn, envs: S }, config.learn.replaySize) : undefined;
+  agent?.initialize({ observationSize: config.observationSize, actionSize: config.actionSize, workers: S }, config.learn.seed);
+  const bonus = config.learn.intrinsic && config.learn.intrinsic !== "none" ? createBonus(config.learn, config.observationSize, config.actionSize, config.bonus) : undefined;
+  const postModel = (): void => {
+    const state = bonus!.modelState();
+    const transfer = state.weights.flatMap((m) => m.map((a) => a.buffer as ArrayBuffer));
+    port.postMessage({ type: "model", state, steps, stats: bonus!.stats(steps) } satisfies LearnerToHost, transfer);
+  };
   post({ type: "ready", backend: backend.name });
-  post({ type: "policy", snapshot: agent.snapshot(), updates: 0, steps: 0 });
+  if (agent) post({ type: "policy", snapshot: agent.snapshot(), updates: 0, steps: 0 });
   const O = config.observationSize;
   const A = config.actionSize;
   const row = transitionRowSize(O, A);
@@ -51,14 +64,24 @@ try {
       reset[s] = r[at.reset] ? 1 : 0;
       term[s] = r[at.terminated] ? 1 : 0;
     }
-    const updated = agent.observe(obs, act, next, reward, reset, term, steps);
+    let rewards: ArrayLike<number> = reward;
+    if (bonus) {
+      const before = bonus.stats(steps).modelUpdates;
+      rewards = bonus.apply(obs, act, next, reward, S, steps);
+      if (bonus.stats(steps).modelUpdates !== before) postModel();
+    }
+    const updated = agent ? agent.observe(obs, act, next, rewards, reset, term, steps) : false;
     steps += S;
-    if (updated && ++rounds % every === 0) post({ type: "policy", snapshot: agent.snapshot(), updates: agent.updates, steps });
+    if (agent && updated && ++rounds % every === 0) post({ type: "policy", snapshot: agent.snapshot(), updates: agent.updates, steps });
   };
+
+  // A model given to start from goes out at once, as the first of this learner's models.
+  if (bonus && config.bonus?.initialModel) postModel();
 
   port.on("message", (m: HostToLearner) => {
     if (m.type === "stop") {
-      agent.dispose();
+      agent?.dispose();
+      bonus?.dispose();
       port.close();
       return;
     }
@@ -72,7 +95,7 @@ try {
       }
       while (pending.every((p) => p.length > 0)) storeRound();
     }
-    post({ type: "heartbeat", steps, updates: agent.updates });
+    post({ type: "heartbeat", steps, updates: agent?.updates ?? 0, ...(bonus ? { bonus: bonus.stats(steps) } : {}) });
   });
 } catch (err) {
   post({ type: "error", message: err instanceof Error ? err.message : String(err) });

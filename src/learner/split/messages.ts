@@ -3,6 +3,8 @@
  * the one transition format every producer uses: the policy controller on the control loop, the
  * training loop's environments and the ROS learner node all send rows laid out as below.
  */
+import type { BonusStats, OnlineBonusOptions } from "../../intrinsic/OnlineBonus.js";
+import type { EnsembleState } from "../../models/ProbabilisticEnsemble.js";
 import type { PolicySnapshot } from "../inference/MlpPolicy.js";
 import type { BackendChoice } from "../tf/backend.js";
 import type { LearnConfig } from "../runLearn.js";
@@ -32,6 +34,20 @@ export interface LearnerWorkerConfig {
   readonly publishEveryRounds?: number;
   /** Transition streams (environments or robots) feeding this learner (default 1); rows carry their stream. */
   readonly streams?: number;
+  /**
+   * With `learn.intrinsic` set, the online bonus's own schedule and model (defaults: createBonus's),
+   * e.g. trainEvery, trainSteps, warmup, model, initialModel, trackDisagreement.
+   */
+  readonly bonus?: Partial<OnlineBonusOptions>;
+  /** False: no MPO (the learner only trains the world model of the bonus; no policy is published). Default true. */
+  readonly trainPolicy?: boolean;
+}
+
+/** A world-model update from the learner: the ensemble's full state (its `version` is the model's), the steps stored when it was made, the bonus's figures. */
+export interface ModelUpdate {
+  readonly state: EnsembleState;
+  readonly steps: number;
+  readonly stats: BonusStats;
 }
 
 export type HostToLearner =
@@ -41,5 +57,6 @@ export type HostToLearner =
 export type LearnerToHost =
   | { readonly type: "ready"; readonly backend: string }
   | { readonly type: "policy"; readonly snapshot: PolicySnapshot; readonly updates: number; readonly steps: number }
-  | { readonly type: "heartbeat"; readonly steps: number; readonly updates: number }
+  | ({ readonly type: "model" } & ModelUpdate)
+  | { readonly type: "heartbeat"; readonly steps: number; readonly updates: number; readonly bonus?: BonusStats }
   | { readonly type: "error"; readonly message: string };
