@@ -12,6 +12,10 @@
  *                  writes (the joints with the arm's own limits, as the simulation's coverage grid
  *                  has them); without it the boards' joints have no range and the grid is [-pi, pi]
  *
+ *   sim myosuite wide grid   the "sim myosuite" run again (in this process: it is
+ *                  deterministic), its coverage counted on the grid the boards' joints get without
+ *                  ranges, [-pi, pi] per joint: the same motion, the other grid
+ *
  *   --setups "hw sigmoid 0..50,hw sigmoid 0..100" runs only those.
  *
  *   npm run experiment:hw-coverage -- --seeds 5 --duration 20 --rate 500 --out docs/experiment-hw-coverage.json
@@ -23,6 +27,10 @@ import { spawn, type ChildProcess } from "node:child_process";
 import fs from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
+import { runSim } from "../src/app/runSim.js";
+import { MujocoBridge } from "../sim/MujocoBridge.js";
+import { resolveModelSource } from "../sim/modelSource.js";
+import { JointCoverage } from "../src/observability/JointCoverage.js";
 import { experimentFlags } from "./flags.js";
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
@@ -74,6 +82,29 @@ async function boardSim(seed: number): Promise<{ port: string; config: string; s
   };
 }
 
+/** `tendon sim`'s DEP run, its coverage counted on [-pi, pi] per joint (and on the limits, as a check). */
+async function simOnWideGrid(seed: number): Promise<Record<string, any>> {
+  const bridge = new MujocoBridge({ source: resolveModelSource("arm2j6m") });
+  await bridge.configure();
+  const joints = bridge.spec.joints;
+  await bridge.shutdown();
+  const wide = new JointCoverage(joints.map((j) => ({ ...j, rangeRad: null })));
+  const limits = new JointCoverage(joints);
+  const r = await runSim({
+    model: "arm2j6m",
+    explorer: "dep",
+    durationSec,
+    seed,
+    rateHz,
+    onLoop: (loop) =>
+      loop.cycles$.subscribe((c) => {
+        wide.add(c.frame.jointAngleRad);
+        limits.add(c.frame.jointAngleRad);
+      }),
+  });
+  return { coverage: wide.value(), coverageOnLimits: limits.value(), reported: r.coverage, ticks: r.loop.ticks, loop: { overruns: 0 }, problems: r.loop.problems };
+}
+
 const SETUPS = {
   "sim myosuite": async (seed: number) => runJson(["sim", "--rate", String(rateHz), "--duration", String(durationSec), "--seed", String(seed), "--json", "--no-progress"]),
   "sim linear": async (seed: number) => runJson(["sim", "--rate", String(rateHz), "--duration", String(durationSec), "--seed", String(seed), "--mapping", "linear", "--json", "--no-progress"]),
@@ -81,6 +112,7 @@ const SETUPS = {
   "hw pwm 0..100": async (seed: number) => onBoards(seed, ["--max", "100"]),
   "hw sigmoid 0..50": async (seed: number) => onBoards(seed, ["--mapping", "sigmoid"]),
   "hw sigmoid 0..100": async (seed: number) => onBoards(seed, ["--mapping", "sigmoid", "--max", "100"]),
+  "sim myosuite wide grid": async (seed: number) => simOnWideGrid(seed),
   "hw pwm 0..50 ranged": async (seed: number) => onBoards(seed, [], true),
   "hw sigmoid 0..100 ranged": async (seed: number) => onBoards(seed, ["--mapping", "sigmoid", "--max", "100"], true),
 } as const;
@@ -109,11 +141,11 @@ function meanCi(xs: number[]): { mean: number; ci95: number; n: number } {
 }
 
 const started = Date.now();
-const runs: { setup: string; seed: number; coverage: number; ticks: number; overruns: number; problems: number }[] = [];
+const runs: { setup: string; seed: number; coverage: number; ticks: number; overruns: number; problems: number; coverageOnLimits?: number }[] = [];
 for (let seed = 0; seed < seeds; seed++) {
   for (const [name, run] of Object.entries(SETUPS).filter(([n]) => chosen.includes(n))) {
     const j = await run(seed);
-    runs.push({ setup: name, seed, coverage: j.coverage, ticks: j.ticks, overruns: j.loop.overruns, problems: j.problems });
+    runs.push({ setup: name, seed, coverage: j.coverage, ticks: j.ticks, overruns: j.loop.overruns, problems: j.problems, ...(j.coverageOnLimits !== undefined ? { coverageOnLimits: j.coverageOnLimits } : {}) });
     process.stderr.write(`${name.padEnd(24)} seed ${seed}: coverage ${Number(j.coverage).toFixed(3)} (${j.ticks} ticks, ${j.loop.overruns} overruns)\n`);
   }
 }
