@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import { runLoopLearn } from "../../src/learner/loop/runLoopLearn.js";
 import { UserError } from "../../src/core/errors.js";
 import { defaultSafetyConfig } from "../../src/safety/config.js";
+import { ServeSession } from "../../src/api/ServeSession.js";
 
 const tiny = { hiddenSizes: [16, 16], batchSize: 32, batchIterations: 2, stepsBeforeBatches: 300, stepsBetweenBatches: 100, returnSteps: 3, replaySize: 10_000 };
 
@@ -65,5 +66,39 @@ describe("tendon learn --on-loop (runLoopLearn)", function () {
       runLoopLearn({ ticks: 10, learn: tiny, safety: { ...config, sources: config.sources.filter((s) => s.name !== "policy") } }),
       (err: unknown) => err instanceof UserError && /no 'policy' source/.test(err.message) && !err.message.includes("\n"),
     );
+  });
+
+  it("with --serve: the session's safety layer carries the policy; POST /api/estop writes the safe command at once", async () => {
+    const session = await ServeSession.start({ port: 0, out: () => undefined, log: () => undefined, publishToken: false });
+    const events: string[] = [];
+    const sources: string[] = [];
+    let estopTick = -1;
+    try {
+      const result = await runLoopLearn({
+        ticks: 150,
+        realtime: true,
+        mode: "rl",
+        learn: tiny,
+        plugins: [session],
+        onLoop: ({ loop, safety }) => {
+          assert.equal(safety, session.safety, "the served session's safety layer");
+          loop.events$.subscribe((e) => events.push(e.type));
+          loop.cycles$.subscribe((c) => {
+            sources[c.tick.index] = c.source;
+            if (c.tick.index === 60) {
+              estopTick = 60;
+              void fetch(`${session.server.url}/api/estop?reason=test`, { method: "POST" });
+            }
+          });
+        },
+      });
+      assert.equal(result.loop.ticks, 150);
+      assert.equal(result.estops, 1);
+      assert.ok(events.includes("safe_write"), "the API's e-stop wrote the safe command at once");
+      assert.equal(sources[estopTick - 1], "policy");
+      assert.equal(sources[149], "safe", "latched to the end");
+    } finally {
+      await session.close();
+    }
   });
 });
