@@ -150,6 +150,11 @@ export function controllerParameterSpecs(preset: Readonly<DepParams> = DEP_DEFAU
       description: "with learning in the DEP modes: DEP acts alone for this many ticks (the learner's steps_before_batches)",
     }),
     transitions_every_ticks: param.integer("transitions_every_ticks", { default: 25, min: 1, max: 100_000, readOnly: true, description: "with learning: ticks between transition-row messages" }),
+    joint_ranges_rad: param.string("joint_ranges_rad", {
+      default: "",
+      readOnly: true,
+      description: "with learning: the joints' ranges, in /joint_states order, as lo:hi,lo:hi (rad); they scale the reach task's observation and bound its targets. Empty: unknown (+-pi)",
+    }),
     learning_seed: param.integer("learning_seed", { default: 0, min: 0, max: 2 ** 31 - 1, readOnly: true, description: "with learning: seed of targets, the policy's sampling and the DEP-RL switch" }),
   };
 }
@@ -176,6 +181,7 @@ export function checkControllerParameters(v: Values): string | undefined {
     if (s === "dep") return "command_sources must not list 'dep': /muscle_commands/dep is the controller's own output";
     if (s === POLICY_SOURCE && v.learning) return `command_sources must not list '${POLICY_SOURCE}' with learning: true: the learning policy is that source`;
   }
+  if (parseJointRanges(v.joint_ranges_rad) === undefined) return `joint_ranges_rad '${v.joint_ranges_rad}' must be ranges lo:hi (rad, lo < hi) separated by commas, e.g. -1.2:1.8,0:2.4`;
   try {
     resolveDepParams({ params: depOverrides(v) });
   } catch (err) {
@@ -183,6 +189,20 @@ export function checkControllerParameters(v: Values): string | undefined {
     throw err;
   }
   return undefined;
+}
+
+/** `lo:hi,lo:hi` as ranges (an empty text: none); undefined when malformed. */
+export function parseJointRanges(text: string): [number, number][] | undefined {
+  if (text.trim() === "") return [];
+  const out: [number, number][] = [];
+  for (const part of text.split(",")) {
+    const m = /^\s*(-?[\d.]+(?:e-?\d+)?)\s*:\s*(-?[\d.]+(?:e-?\d+)?)\s*$/i.exec(part);
+    const lo = Number(m?.[1]);
+    const hi = Number(m?.[2]);
+    if (!m || !Number.isFinite(lo) || !Number.isFinite(hi) || !(lo < hi)) return undefined;
+    out.push([lo, hi]);
+  }
+  return out;
 }
 
 /** Names that need DEP restarted when they change. */
@@ -505,11 +525,15 @@ export class ControllerNode implements TendonNode {
       for (const name of v.command_sources) prev.safety.arbiter.setSourceTimeout(name, v.source_timeout_sec);
       return prev;
     }
+    const ranges = parseJointRanges(v.joint_ranges_rad) ?? [];
+    if (ranges.length > 0 && ranges.length !== names.joints.length && names.joints.length > 0) {
+      this.#node.log("warn", `joint_ranges_rad has ${ranges.length} ranges for ${names.joints.length} joints (${names.joints.join(", ")}): not used`);
+    }
     const spec: RobotSpec = {
       name: "muscle_states",
       commandUnit: v.command_unit as CommandUnit,
       muscles: names.muscles.map((name) => ({ name, commandMin: v.command_min, commandMax: v.command_max, safeCommand: v.safe_command })),
-      joints: names.joints.map((name) => ({ name, rangeRad: null })),
+      joints: names.joints.map((name, j) => ({ name, rangeRad: ranges.length === names.joints.length ? ranges[j] : null })),
     };
     const controller = new DepController({
       preset: this.#o.preset,

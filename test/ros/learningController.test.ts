@@ -6,7 +6,8 @@
  * tick checked) and once over the ROS transport on the contract fake of rclnodejs.
  */
 import assert from "node:assert/strict";
-import type { ControllerNode } from "../../src/nodes/ControllerNode.js";
+import { checkControllerParameters, controllerParameterSpecs, parseJointRanges, type ControllerNode } from "../../src/nodes/ControllerNode.js";
+import { NodeParameters } from "../../src/transport/parameters.js";
 import type { LearnerNode } from "../../src/nodes/LearnerNode.js";
 import { startNodes } from "../../src/nodes/nodeSet.js";
 import { InProcessTransport } from "../../src/transport/InProcessTransport.js";
@@ -27,6 +28,19 @@ async function until(cond: () => boolean, ms: number): Promise<void> {
 
 describe("controller node with learning: the learning policy on the node's loop", function () {
   this.timeout(120_000);
+
+  it("joint_ranges_rad: lo:hi per joint, or empty; a malformed value or 'policy' among the command sources stops the node with the reason", () => {
+    assert.deepEqual(parseJointRanges("-1.2:1.8, 0:2.4"), [
+      [-1.2, 1.8],
+      [0, 2.4],
+    ]);
+    assert.deepEqual(parseJointRanges(""), []);
+    for (const bad of ["1.8:-1.2", "a:b", "-1:1,"]) assert.equal(parseJointRanges(bad), undefined, bad);
+    const make = (values: Record<string, unknown>) => new NodeParameters("controller", controllerParameterSpecs(), values, checkControllerParameters);
+    assert.throws(() => make({ joint_ranges_rad: "2:1" }), /joint_ranges_rad '2:1' must be ranges lo:hi/);
+    assert.throws(() => make({ learning: true, command_sources: ["teleop", "policy"] }), /the learning policy is that source/);
+    assert.equal(make({ learning: true, joint_ranges_rad: "-1.2:1.8,0:2.4" }).values.learning, true);
+  });
 
   it("in process: rows reach the learner, /policy comes back, the policy owns the arm, /estop latches the safe command at once", async () => {
     const transport = new InProcessTransport({
