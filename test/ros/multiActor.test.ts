@@ -20,7 +20,8 @@ import { projectRoot } from "../helpers/paths.js";
 import { resolveLaunchFile } from "./launchFile.js";
 import { FakeRclnodejs } from "./fakeRclnodejs.js";
 import { RosTransport } from "../../ros/RosTransport.js";
-import { TINY_LEARNER } from "./learningParams.js";
+import { LEARNING_CONTROLLER, TINY_LEARNER } from "./learningParams.js";
+import { VirtualTimer } from "../helpers/VirtualTimer.js";
 
 const quiet = (): void => undefined;
 
@@ -134,6 +135,33 @@ describe("several actors, one learner (namespaces, streams, multi_actor.launch.x
       await actors.stop();
       await learnerSet.stop();
       await transport.close();
+    }
+  });
+
+  it("over the ROS transport (contract fake): two namespaced actors in one process and the learner train together", async () => {
+    const rcl = new FakeRclnodejs();
+    const p = (node: string, values: Record<string, unknown>) => Object.entries(values).flatMap(([k, v]) => ["-p", `${node}:${k}:=${typeof v === "string" ? JSON.stringify(v) : v}`]);
+    const ros = await RosTransport.open(rcl, { rosArgs: [...p("controller", LEARNING_CONTROLLER), ...p("learner", { ...TINY_LEARNER, streams: 2 }), "-p", "sim:rate_hz:=50.0"], program: ["node", "tendon"] });
+    const learnerSet = await startNodes({ nodes: ["learner"], transport: ros });
+    const actors = await startNodes({ nodes: ["sim", "controller"], transport: ros, actors: 2, durationSec: 30, timer: new VirtualTimer() });
+    try {
+      assert.deepEqual(
+        rcl.nodes.map((n) => n.name()),
+        ["learner", "controller", "controller", "sim", "sim"],
+      );
+      await actors.finished;
+      const learner = learnerSet.get<LearnerNode>("learner")!;
+      const c = [actors.get<ControllerNode>("controller", "robot1")!, actors.get<ControllerNode>("controller", "robot2")!];
+      const sent = c[0].learningStats.rowsSent + c[1].learningStats.rowsSent;
+      await until(() => learner.rowsReceived >= sent && c.every((x) => x.learningStats.policiesReceived >= 2), 30_000);
+      assert.ok(c.every((x) => x.learningStats.rowsSent > 300), `rows sent ${c.map((x) => x.learningStats.rowsSent).join(", ")}`);
+      assert.equal(learner.rowsReceived, sent);
+      assert.ok(learner.learner!.steps > 0);
+      for (const x of c) assert.ok(x.learningStats.policiesReceived >= 2, `an actor received ${x.learningStats.policiesReceived} policies`);
+    } finally {
+      await actors.stop();
+      await learnerSet.stop();
+      await ros.close();
     }
   });
 });
