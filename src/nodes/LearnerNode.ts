@@ -14,6 +14,15 @@
  *
  * The worker learner starts on the first rows message (its sizes come from the message); a
  * learner that crashes or stalls is a diagnostics status, and the node goes on recording.
+ *
+ * World model (`intrinsic` other than none): the worker learner also hosts the online bonus
+ * (src/intrinsic/OnlineBonus.ts) on the rows' observations and actions: rewards become
+ * R + α·R_int before MPO stores them, and its ensemble trains every `model_train_every` rows
+ * (`model_train_steps` Adam steps). Every model update goes out on /learner/model (versioned
+ * weights and normalizers, latched; src/learner/split/modelMessages.ts) and /learner/model_loss;
+ * each scored batch on /learner/intrinsic_reward and /learner/disagreement. `model_from` starts the
+ * ensemble from a world-model file (tendon play's model.json: online retraining of the model a
+ * planner node plans on, for free play); `train_policy: false` trains the world model alone.
  */
 import { Subscription } from "rxjs";
 import { DIAGNOSTIC_OK, DIAGNOSTIC_WARN, type Float64MultiArrayMsg } from "../transport/messages.js";
@@ -22,10 +31,16 @@ import { QOS_CONTROL, QOS_DEFAULT, QOS_LATCHED, type PeriodicTimer, type Transpo
 import { diagnosticArray, epochSec, keyValues } from "../transport/diagnostics.js";
 import type { TendonNode } from "./TendonNode.js";
 import { LEARN_DEFAULTS } from "../learner/runLearn.js";
+import { BONUS_SIGNALS, type BonusSignal, type BonusStats } from "../intrinsic/OnlineBonus.js";
+import type { EnsembleState } from "../models/ProbabilisticEnsemble.js";
+import { modelMessage } from "../learner/split/modelMessages.js";
+import type { ModelUpdate } from "../learner/split/messages.js";
+import { readWorldModel } from "../planning/WorldModelFile.js";
+import { createVector } from "../transport/messages.js";
 import type { PolicySnapshot } from "../learner/inference/MlpPolicy.js";
 import { WorkerLearner, type LearnerStatus } from "../learner/split/WorkerLearner.js";
 import { policyMessage, readTransitionRows } from "../learner/split/rosMessages.js";
-import { TOPICS, TRANSITION_FIELDS } from "../transport/topics.js";
+import { LEARNER_TOPICS, TOPICS, TRANSITION_FIELDS } from "../transport/topics.js";
 
 export function learnerParameterSpecs() {
   return {
@@ -39,6 +54,16 @@ export function learnerParameterSpecs() {
     publish_every_rounds: param.integer("publish_every_rounds", { default: 1, min: 1, max: 1_000_000, readOnly: true, description: "publish /policy after every this many update rounds" }),
     learner_seed: param.integer("learner_seed", { default: 0, min: 0, max: 2 ** 31 - 1, readOnly: true, description: "the learner's seed" }),
     diagnostics_period_sec: param.double("diagnostics_period_sec", { default: 1, min: 0, exclusiveMin: true, readOnly: true, description: "period of /diagnostics (s)" }),
+    intrinsic: param.string("intrinsic", { default: "none", choices: ["none", ...BONUS_SIGNALS], readOnly: true, description: "intrinsic reward from a world model learned online on the rows (none: no world model)" }),
+    alpha: param.double("alpha", { default: LEARN_DEFAULTS.alpha, min: 0, readOnly: true, description: "weight of the intrinsic reward at step 0, r = R + alpha R_int" }),
+    alpha_decay_steps: param.integer("alpha_decay_steps", { default: 0, min: 0, max: 1_000_000_000, readOnly: true, description: "steps over which alpha falls linearly to 0 (0: constant)" }),
+    model_train_every: param.integer("model_train_every", { default: 1000, min: 1, max: 100_000_000, readOnly: true, description: "transitions between world-model updates" }),
+    model_train_steps: param.integer("model_train_steps", { default: 50, min: 1, max: 1_000_000, readOnly: true, description: "Adam steps per world-model update" }),
+    model_warmup: param.integer("model_warmup", { default: 1000, min: 1, max: 100_000_000, readOnly: true, description: "transitions stored before the first world-model update" }),
+    model_hidden_sizes: param.string("model_hidden_sizes", { default: "128,128,128", readOnly: true, description: "hidden layer sizes of each ensemble member, comma-separated (ignored with model_from)" }),
+    model_members: param.integer("model_members", { default: 5, min: 1, max: 64, readOnly: true, description: "ensemble members (ignored with model_from)" }),
+    model_from: param.string("model_from", { default: "", readOnly: true, description: "world model file to start the ensemble from (tendon play's model.json; its state is the rows' observation)" }),
+    train_policy: param.bool("train_policy", { default: true, readOnly: true, description: "train MPO on the rows and publish /policy (false: the world model alone)" }),
   };
 }
 
@@ -105,6 +130,16 @@ export class LearnerNode implements TendonNode {
   #rowsReceived = 0;
   #policyUpdates = 0;
   #policyPub: { publish(msg: Float64MultiArrayMsg): void } | undefined;
+  #modelPub: { publish(msg: Float64MultiArrayMsg): void } | undefined;
+  #lossPub: { publish(msg: Float64MultiArrayMsg): void } | undefined;
+  #intrinsicPub: { publish(msg: Float64MultiArrayMsg): void } | undefined;
+  #disagreementPub: { publish(msg: Float64MultiArrayMsg): void } | undefined;
+  readonly #lossMsg = createVector(3, "train_loss|holdout_loss|model_version");
+  readonly #intrinsicMsg = createVector(2, "intrinsic|alpha");
+  readonly #disagreementMsg = createVector(1, "disagreement");
+  #modelUpdates = 0;
+  #lastModel: { version: number; steps: number; stats: BonusStats } | undefined;
+  #initialModel: EnsembleState | undefined;
 
   constructor(options: LearnerNodeOptions) {
     this.#node = options.node;
@@ -125,6 +160,16 @@ export class LearnerNode implements TendonNode {
   /** Policies published on /policy (the learner's initial policy included). */
   get policyUpdates(): number {
     return this.#policyUpdates;
+  }
+
+  /** World-model versions published on /learner/model. */
+  get modelUpdates(): number {
+    return this.#modelUpdates;
+  }
+
+  /** The last world-model update published: its version, the steps it was trained on, the bonus's figures. */
+  get lastModel(): { version: number; steps: number; stats: BonusStats } | undefined {
+    return this.#lastModel;
   }
 
   /** Transition rows received (for the learner). */
@@ -168,6 +213,14 @@ export class LearnerNode implements TendonNode {
     const node = this.#node;
     const capacity = this.#params.values.replay_capacity;
     this.#policyPub = node.createPublisher("std_msgs/msg/Float64MultiArray", TOPICS.policy, QOS_LATCHED);
+    const v = this.#params.values;
+    if (v.intrinsic !== "none") {
+      if (v.model_from) this.#initialModel = readWorldModel(v.model_from).ensemble;
+      this.#modelPub = node.createPublisher("std_msgs/msg/Float64MultiArray", LEARNER_TOPICS.model, QOS_LATCHED);
+      this.#lossPub = node.createPublisher("std_msgs/msg/Float64MultiArray", LEARNER_TOPICS.modelLoss, QOS_DEFAULT);
+      this.#intrinsicPub = node.createPublisher("std_msgs/msg/Float64MultiArray", LEARNER_TOPICS.intrinsicReward, QOS_DEFAULT);
+      this.#disagreementPub = node.createPublisher("std_msgs/msg/Float64MultiArray", LEARNER_TOPICS.disagreement, QOS_DEFAULT);
+    }
     const diagPub = node.createPublisher("diagnostic_msgs/msg/DiagnosticArray", TOPICS.diagnostics, QOS_DEFAULT);
     this.#subs.add(
       // Transition rows come in blocks that must all arrive: keep 10, as their publisher does.
@@ -190,6 +243,9 @@ export class LearnerNode implements TendonNode {
               learner_steps: this.#learner?.progress.steps ?? 0,
               learner_updates: this.#learner?.progress.updates ?? 0,
               policy_updates: this.#policyUpdates,
+              ...(this.#modelPub
+                ? { model_updates: this.#modelUpdates, model_version: this.#lastModel?.version ?? -1, model_loss: this.#lastModel?.stats.modelLoss ?? NaN, model_holdout_loss: this.#lastModel?.stats.holdoutLoss ?? NaN }
+                : {}),
             }),
           },
         ]),
@@ -225,6 +281,19 @@ export class LearnerNode implements TendonNode {
         if (this.#rejected++ === 0) this.#node.log("error", `hidden_sizes '${v.hidden_sizes}' is not a list of positive integers: not training`);
         return;
       }
+      const modelHidden = v.model_hidden_sizes.split(",").map((h) => Number(h.trim()));
+      const signal = v.intrinsic as "none" | BonusSignal;
+      if (signal !== "none" && !modelHidden.every((h) => Number.isInteger(h) && h > 0)) {
+        if (this.#rejected++ === 0) this.#node.log("error", `model_hidden_sizes '${v.model_hidden_sizes}' is not a list of positive integers: not training`);
+        return;
+      }
+      const init = this.#initialModel;
+      if (init && (init.stateDim !== rows.observationSize || init.actionDim !== rows.actionSize)) {
+        if (this.#rejected++ === 0) {
+          this.#node.log("error", `model_from '${v.model_from}' predicts ${init.stateDim} state entries from ${init.actionDim} actions; the transition rows carry ${rows.observationSize} observations and ${rows.actionSize} actions: not training`);
+        }
+        return;
+      }
       this.#learnerSizes = sizes;
       this.#learner = new WorkerLearner({
         config: {
@@ -243,9 +312,28 @@ export class LearnerNode implements TendonNode {
             stepsBeforeBatches: v.steps_before_batches,
             stepsBetweenBatches: v.steps_between_batches,
             replaySize: Math.max(v.replay_capacity, v.batch_size),
+            intrinsic: signal,
+            alpha: v.alpha,
+            alphaDecaySteps: v.alpha_decay_steps,
           },
+          trainPolicy: v.train_policy,
+          ...(signal !== "none"
+            ? {
+                bonus: {
+                  trainEvery: v.model_train_every,
+                  trainSteps: v.model_train_steps,
+                  warmup: v.model_warmup,
+                  capacity: Math.max(v.replay_capacity, v.model_warmup),
+                  model: { members: v.model_members, hidden: modelHidden },
+                  trackDisagreement: true,
+                  ...(init ? { initialModel: init } : {}),
+                },
+              }
+            : {}),
         },
         onPolicy: (s) => this.#publishPolicy(s),
+        onModel: (m) => this.#publishModel(m),
+        onBonus: (b) => this.#publishBonus(b),
         onStatus: (status, detail) => {
           this.#learnerDetail = detail;
           this.#node.log(status === "crashed" || status === "stalled" ? "error" : "info", `learner ${status}${detail ? `: ${detail}` : ""}`);
@@ -265,6 +353,27 @@ export class LearnerNode implements TendonNode {
     // The learner's steps when it published go with the weights (the worker reports them beside the snapshot).
     this.#policyPub?.publish(policyMessage({ ...snapshot, steps: snapshot.steps ?? this.#learner?.progress.steps }));
     this.#policyUpdates++;
+  }
+
+  #publishModel(m: ModelUpdate): void {
+    if (this.#stopped || !this.#modelPub) return;
+    this.#modelPub.publish(modelMessage(m.state, m.steps));
+    this.#lossMsg.data[0] = m.stats.modelLoss;
+    this.#lossMsg.data[1] = m.stats.holdoutLoss;
+    this.#lossMsg.data[2] = m.state.version;
+    this.#lossPub?.publish(this.#lossMsg);
+    this.#modelUpdates++;
+    this.#lastModel = { version: m.state.version, steps: m.steps, stats: m.stats };
+  }
+
+  #publishBonus(b: BonusStats): void {
+    // Nothing is scored before the first model update.
+    if (this.#stopped || !this.#intrinsicPub || b.modelUpdates === 0) return;
+    this.#intrinsicMsg.data[0] = b.lastIntrinsic;
+    this.#intrinsicMsg.data[1] = b.alpha;
+    this.#intrinsicPub.publish(this.#intrinsicMsg);
+    this.#disagreementMsg.data[0] = b.disagreement;
+    this.#disagreementPub?.publish(this.#disagreementMsg);
   }
 
   async stop(): Promise<void> {

@@ -14,7 +14,7 @@ import { controllerParameterSpecs, checkControllerParameters } from "../../src/n
 import { startNodes } from "../../src/nodes/nodeSet.js";
 import type { BridgeNode } from "../../src/nodes/BridgeNode.js";
 import type { ControllerNode } from "../../src/nodes/ControllerNode.js";
-import { createJointState, createVector, setStamp } from "../../src/transport/messages.js";
+import { createJointState, createVector, setStamp, type Float64MultiArrayMsg } from "../../src/transport/messages.js";
 import { param, ParameterError } from "../../src/transport/parameters.js";
 import { QOS_CONTROL, QOS_LATCHED } from "../../src/transport/Transport.js";
 import { MirrorBridge } from "../helpers/MirrorBridge.js";
@@ -88,6 +88,26 @@ describe("RosTransport (contract with rclnodejs 2.x, against a fake)", () => {
     a.createPublisher("std_msgs/msg/Float64MultiArray", "/policy", QOS_LATCHED);
     const latched = (rcl.called("createPublisher")[1].args[3] as { qos: QoS }).qos;
     assert.equal(latched.durability, QoS.DurabilityPolicy.RMW_QOS_POLICY_DURABILITY_TRANSIENT_LOCAL);
+    await transport.close();
+  });
+
+  it("a transient_local topic's last sample reaches a later transient_local subscriber, not a volatile one (as DDS)", async () => {
+    const { transport } = await open();
+    const a = transport.createNode("a");
+    const pub = a.createPublisher("std_msgs/msg/Float64MultiArray", "/latched", QOS_LATCHED);
+    for (const x of [1, 2]) {
+      const v = createVector(1);
+      v.data[0] = x;
+      pub.publish(v);
+    }
+    await new Promise((r) => setImmediate(r));
+    const latched: number[] = [];
+    const volatile: number[] = [];
+    transport.createNode("b").subscribe("std_msgs/msg/Float64MultiArray", "/latched", QOS_LATCHED).subscribe((m: Float64MultiArrayMsg) => latched.push(m.data[0]));
+    transport.createNode("c").subscribe("std_msgs/msg/Float64MultiArray", "/latched").subscribe((m: Float64MultiArrayMsg) => volatile.push(m.data[0]));
+    await new Promise((r) => setTimeout(r, 20));
+    assert.deepEqual(latched, [2], "depth 1: the newest sample only");
+    assert.deepEqual(volatile, []);
     await transport.close();
   });
 

@@ -343,21 +343,51 @@ export class FakeRclnodejs implements Rclnodejs {
     this.signalHandlerInstalled = false;
   }
 
-  /** Delivers like DDS: on the next turn of the event loop, to spinning nodes' live subscriptions. */
-  publish(topic: string, type: string, message: unknown): void {
+  /**
+   * Delivers like DDS: on the next turn of the event loop, to spinning nodes' live subscriptions.
+   * `history`: a transient_local publisher's store of its last `depth` samples, which
+   * transient_local subscriptions created later receive (volatile ones do not).
+   */
+  publish(topic: string, type: string, message: unknown, history?: LatchedHistory): void {
     const shape = MESSAGE_SHAPES[type];
     if (!shape) throw new TypeError(`unknown message type ${type}`);
     // Serialization happens at publish time: a later change of the object does not reach subscribers.
     const typed = convert(shape, message, true, type);
     const plain = convert(shape, message, false, type);
+    if (history) {
+      history.samples.push({ type, typed, plain });
+      if (history.samples.length > history.depth) history.samples.shift();
+    }
     for (const sub of this.bus.get(topic) ?? []) {
       if (sub.type !== type) continue;
-      setImmediate(() => {
-        if (!sub.destroyed && sub.node.spinning && !sub.node.destroyed) sub.deliver(sub.typed ? structuredClone(typed) : structuredClone(plain));
-      });
+      this.deliverLater(sub, typed, plain);
     }
   }
+
+  deliverLater(sub: BusSubscription, typed: unknown, plain: unknown): void {
+    setImmediate(() => {
+      if (!sub.destroyed && sub.node.spinning && !sub.node.destroyed) sub.deliver(sub.typed ? structuredClone(typed) : structuredClone(plain));
+    });
+  }
+
+  /** transient_local publishers' stores, per topic. */
+  readonly latched = new Map<string, Set<LatchedHistory>>();
 }
+
+interface LatchedHistory {
+  readonly samples: LatchedSample[];
+  readonly depth: number;
+  /** A destroyed publisher's samples are gone with it. */
+  readonly publisher: { readonly destroyed: boolean };
+}
+
+interface LatchedSample {
+  readonly type: string;
+  readonly typed: unknown;
+  readonly plain: unknown;
+}
+
+const isTransientLocal = (options: RclPubSubOptions | undefined): boolean => options?.qos instanceof QoS && options.qos.durability === DurabilityPolicy.RMW_QOS_POLICY_DURABILITY_TRANSIENT_LOCAL;
 
 export class FakeTimer implements RclTimer {
   canceled = false;
@@ -412,11 +442,18 @@ export class FakeNode implements RclNode {
     const entry = { topic, type: typeClass, options, destroyed: false };
     this.publishers.push(entry);
     const rcl = this.rcl;
+    let history: LatchedHistory | undefined;
+    if (isTransientLocal(options)) {
+      history = { samples: [], depth: Math.max(1, (options!.qos as QoS).depth), publisher: entry };
+      let set = rcl.latched.get(topic);
+      if (!set) rcl.latched.set(topic, (set = new Set()));
+      set.add(history);
+    }
     return {
       topic,
       publish(message: object) {
         if (entry.destroyed) throw new Error("publisher destroyed");
-        rcl.publish(topic, typeClass, message);
+        rcl.publish(topic, typeClass, message, history);
       },
     };
   }
@@ -436,6 +473,9 @@ export class FakeNode implements RclNode {
     let set = this.rcl.bus.get(topic);
     if (!set) this.rcl.bus.set(topic, (set = new Set()));
     set.add(sub);
+    if (isTransientLocal(options)) {
+      for (const h of this.rcl.latched.get(topic) ?? []) if (!h.publisher.destroyed) for (const m of h.samples) if (m.type === typeClass) this.rcl.deliverLater(sub, m.typed, m.plain);
+    }
     let destroyed = false;
     const subscription: RclSubscription & { entry: typeof sub } = { topic, entry: sub };
     return {

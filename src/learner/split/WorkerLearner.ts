@@ -25,6 +25,8 @@ export interface WorkerLearnerOptions {
   readonly onPolicy?: (snapshot: PolicySnapshot) => void;
   /** A world-model update (its weights are this call's to keep). */
   readonly onModel?: (update: ModelUpdate) => void;
+  /** The intrinsic-reward bonus's figures, with every heartbeat that carries them. */
+  readonly onBonus?: (stats: BonusStats) => void;
   readonly onStatus?: (status: LearnerStatus, detail: string) => void;
 }
 
@@ -115,7 +117,10 @@ export class WorkerLearner {
     if (m.type === "heartbeat") {
       this.#steps = m.steps;
       this.#updates = m.updates;
-      if (m.bonus) this.#bonus = m.bonus;
+      if (m.bonus) {
+        this.#bonus = m.bonus;
+        this.#options.onBonus?.(m.bonus);
+      }
     }
     if (m.type === "model") {
       this.#models++;

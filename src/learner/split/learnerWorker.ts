@@ -31,10 +31,11 @@ try {
   const agent = trainPolicy ? createAgent({ ...config.learn, envs: S }, config.learn.replaySize) : undefined;
   agent?.initialize({ observationSize: config.observationSize, actionSize: config.actionSize, workers: S }, config.learn.seed);
   const bonus = config.learn.intrinsic && config.learn.intrinsic !== "none" ? createBonus(config.learn, config.observationSize, config.actionSize, config.bonus) : undefined;
-  const postModel = (): void => {
+  // `trained`: the transitions the model has seen (this round's included).
+  const postModel = (trained: number): void => {
     const state = bonus!.modelState();
     const transfer = state.weights.flatMap((m) => m.map((a) => a.buffer as ArrayBuffer));
-    port.postMessage({ type: "model", state, steps, stats: bonus!.stats(steps) } satisfies LearnerToHost, transfer);
+    port.postMessage({ type: "model", state, steps: trained, stats: bonus!.stats(trained) } satisfies LearnerToHost, transfer);
   };
   post({ type: "ready", backend: backend.name });
   if (agent) post({ type: "policy", snapshot: agent.snapshot(), updates: 0, steps: 0 });
@@ -68,7 +69,7 @@ try {
     if (bonus) {
       const before = bonus.stats(steps).modelUpdates;
       rewards = bonus.apply(obs, act, next, reward, S, steps);
-      if (bonus.stats(steps).modelUpdates !== before) postModel();
+      if (bonus.stats(steps).modelUpdates !== before) postModel(steps + S);
     }
     const updated = agent ? agent.observe(obs, act, next, rewards, reset, term, steps) : false;
     steps += S;
@@ -76,7 +77,7 @@ try {
   };
 
   // A model given to start from goes out at once, as the first of this learner's models.
-  if (bonus && config.bonus?.initialModel) postModel();
+  if (bonus && config.bonus?.initialModel) postModel(0);
 
   port.on("message", (m: HostToLearner) => {
     if (m.type === "stop") {
