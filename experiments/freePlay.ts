@@ -9,13 +9,16 @@
  *      cells (2 cm x 2 cm in the plane) visited;
  *   2. fit a fresh ensemble (5 x 2 x 128, MSE, the same Adam steps) on each data set;
  *   3. zero-shot: `--targets` reach targets and as many poses, drawn from the seed, each an episode of
- *      2 s planned by iCEM (32 x H 10, mean of the members) with the task cost on each model; and the
- *      same episodes planned on MuJoCo.
+ *      2 s planned by iCEM (`--zs-population` x H `--zs-horizon`, `--zs-iterations` iterations; 32 x
+ *      H 10 x 3 by default; the members' mean) with the task cost on each model; and the same
+ *      episodes planned on MuJoCo (5 ms timestep). Play's own planner keeps `--population`,
+ *      `--horizon` (32 x H 10 x 3).
  *
  * The aggregate (mean and 95 % CI over seeds) goes to docs/experiment-free-play.json and a markdown
  * table on stdout.
  *
  *   npm run experiment:free-play -- --seeds 3 --steps 1500 --targets 4 --jobs 2
+ *   npm run experiment:free-play -- --seeds 3 --steps 600 --targets 4 --zs-population 128 --zs-iterations 6
  *   npm run experiment:free-play -- --model /path/to/myoelbow_1dof6muscles.xml --site none --seeds 1
  *   npm run experiment:free-play -- --quick
  */
@@ -57,6 +60,9 @@ const config = {
   targets: num("--targets", quick ? 1 : 4),
   population: num("--population", 32),
   horizon: num("--horizon", 10),
+  zsPopulation: num("--zs-population", 32),
+  zsHorizon: num("--zs-horizon", 10),
+  zsIterations: num("--zs-iterations", 3),
   stepSec: 0.1,
   episodeSec: 2,
   explorers: ["curious", "dep", "random"] as Explorer[],
@@ -113,14 +119,18 @@ async function runSeed(seed: number): Promise<SeedResult> {
     const out = { reach: [] as number[], pose: [] as number[], reachErr: [] as number[], poseErr: [] as number[] };
     tasks.forEach((spec, i) => {
       const task = new Task(spec, truth.layout);
-      const planner = new IcemPlanner(model, task, { population: config.population, horizon: config.horizon, seed: plannerSeed * 100 + i });
+      const planner = new IcemPlanner(model, task, { population: config.zsPopulation, horizon: config.zsHorizon, iterations: config.zsIterations, seed: plannerSeed * 100 + i });
       bridge.reset();
       const r = planEpisode({ bridge, truth, planner, task, startState: (s) => (model === mjModel ? (mjModel.syncFrom(bridge), s) : s) });
       (spec.kind === "reach" ? out.reach : out.pose).push(r.success ? 1 : 0);
       (spec.kind === "reach" ? out.reachErr : out.poseErr).push(r.metric);
+      process.stderr.write(`experiment: seed ${seed} ${model === mjModel ? "MuJoCo" : "ensemble"} ${spec.kind} ${i}: ${r.success ? "success" : "miss"} (${r.metric.toFixed(3)}, ${r.planMsMean.toFixed(0)} ms/step)\n`);
     });
     return out;
   };
+  // The upper bound first: what the planner does with the true model, at these settings.
+  const truthEval = evaluate(mjModel, seed);
+  process.stderr.write(`experiment: seed ${seed} MuJoCo planner: reach ${mean(truthEval.reach).toFixed(2)} pose ${mean(truthEval.pose).toFixed(2)}\n`);
   const explorers: SeedResult["explorers"] = {};
   for (const explorer of config.explorers) {
     const tp = performance.now();
@@ -140,8 +150,6 @@ async function runSeed(seed: number): Promise<SeedResult> {
     ensemble.dispose();
     process.stderr.write(`experiment: seed ${seed} ${explorer}: ${cov.jointCells} joint cells, ${cov.siteCells} site cells; zero-shot reach ${mean(ev.reach).toFixed(2)} pose ${mean(ev.pose).toFixed(2)} (play ${playSec.toFixed(0)} s, fit ${fitSec.toFixed(0)} s)\n`);
   }
-  const truthEval = evaluate(mjModel, seed);
-  process.stderr.write(`experiment: seed ${seed} MuJoCo planner: reach ${mean(truthEval.reach).toFixed(2)} pose ${mean(truthEval.pose).toFixed(2)}\n`);
   truth.delete();
   mjModel.delete();
   await bridge.shutdown();
@@ -155,7 +163,9 @@ if (args[0] === "--one") {
   process.exit(0);
 }
 
-const bodyTag = path.basename(config.model).replace(/\.xml$/, "");
+// The default zero-shot planner keeps the names of the first runs; a bigger one is named in the files.
+const zsTag = config.zsPopulation === 32 && config.zsHorizon === 10 && config.zsIterations === 3 ? "" : `-zs${config.zsPopulation}x${config.zsHorizon}x${config.zsIterations}`;
+const bodyTag = path.basename(config.model).replace(/\.xml$/, "") + zsTag;
 const work = path.resolve(text("--work", path.join(root, "test-artifacts", quick ? "experiment-free-play-quick" : `experiment-free-play-${bodyTag}`)));
 fs.mkdirSync(work, { recursive: true });
 const fileOf = (s: number): string => path.join(work, `seed${s}-${config.steps}.json`);
@@ -184,8 +194,8 @@ if (runs.length === 0) {
 }
 const fmt = (xs: number[], scale = 1, digits = 0): string => `${(mean(xs) * scale).toFixed(digits)} ± ${(runs.length > 1 ? ci95(xs) * scale : 0).toFixed(digits)}`;
 const lines = [
-  "| data | joint cells (of 400) | fingertip cells (2 cm) | held-out MSE (z-scored) | zero-shot reach success | zero-shot pose success |",
-  "|---|---|---|---|---|---|",
+  "| data | joint cells (of 400) | fingertip cells (2 cm) | held-out MSE (z-scored) | zero-shot reach success | zero-shot pose success | reach final error (cm) | pose final error (rad) |",
+  "|---|---|---|---|---|---|---|---|",
 ];
 const table: Record<string, unknown> = {};
 for (const ex of config.explorers) {
@@ -196,12 +206,14 @@ for (const ex of config.explorers) {
     holdoutMse: per.map((p) => p.holdoutMse),
     reach: per.map((p) => mean(p.reach)),
     pose: per.map((p) => mean(p.pose)),
+    reachErr: per.map((p) => mean(p.reachErr)),
+    poseErr: per.map((p) => mean(p.poseErr)),
   };
   table[ex] = row;
-  lines.push(`| ${ex === "curious" ? "curious free play (iCEM, −disagreement)" : ex === "dep" ? "DEP" : "uniform random"} | ${fmt(row.jointCells)} | ${hasSite ? fmt(row.siteCells) : "—"} | ${fmt(row.holdoutMse, 1, 3)} | ${hasSite ? fmt(row.reach, 100) + " %" : "—"} | ${fmt(row.pose, 100)} % |`);
+  lines.push(`| ${ex === "curious" ? "curious free play (iCEM, −disagreement)" : ex === "dep" ? "DEP" : "uniform random"} | ${fmt(row.jointCells)} | ${hasSite ? fmt(row.siteCells) : "—"} | ${fmt(row.holdoutMse, 1, 3)} | ${hasSite ? fmt(row.reach, 100) + " %" : "—"} | ${fmt(row.pose, 100)} % | ${hasSite ? fmt(row.reachErr, 100, 1) : "—"} | ${fmt(row.poseErr, 1, 3)} |`);
 }
-const truthRow = { reach: runs.map((r) => mean(r.truth.reach)), pose: runs.map((r) => mean(r.truth.pose)) };
-lines.push(`| MuJoCo as the model (upper bound) | | | | ${hasSite ? fmt(truthRow.reach, 100) + " %" : "—"} | ${fmt(truthRow.pose, 100)} % |`);
+const truthRow = { reach: runs.map((r) => mean(r.truth.reach)), pose: runs.map((r) => mean(r.truth.pose)), reachErr: runs.map((r) => mean(r.truth.reachErr)), poseErr: runs.map((r) => mean(r.truth.poseErr)) };
+lines.push(`| MuJoCo as the model (upper bound) | | | | ${hasSite ? fmt(truthRow.reach, 100) + " %" : "—"} | ${fmt(truthRow.pose, 100)} % | ${hasSite ? fmt(truthRow.reachErr, 100, 1) : "—"} | ${fmt(truthRow.poseErr, 1, 3)} |`);
 const summary = { config, stateSpec, seeds: runs.map((r) => r.seed), seedWallSec: runs.map((r) => r.wallSec), totalWallSec: args.includes("--aggregate") ? null : (performance.now() - started) / 1000, table, truth: truthRow, runs };
 const outFile = quick ? path.join(work, "summary.json") : path.join(root, "docs", `experiment-free-play-${bodyTag}.json`);
 fs.writeFileSync(outFile, JSON.stringify(summary, null, 1));
