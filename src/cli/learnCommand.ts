@@ -15,6 +15,7 @@ import fs from "node:fs";
 import { addServeOptions, servePort, serveSessionFromFlags, type ServeFlags } from "./serveFlags.js";
 import type { LoopLearnProgress, LoopLearnResult } from "../learner/loop/runLoopLearn.js";
 import { readSafetyConfig } from "../safety/config.js";
+import { readDepRlConfig } from "../learner/configs/depRl.js";
 
 interface LearnFlags extends ServeFlags {
   onLoop: boolean;
@@ -27,6 +28,7 @@ interface LearnFlags extends ServeFlags {
   model: string;
   preset: string;
   params?: string;
+  config?: string;
   hidden: string;
   checkpointDir?: string;
   resume: boolean;
@@ -54,6 +56,7 @@ export function registerLearnCommand(program: Command): void {
     .option("-m, --model <name|file>", "arm model (a planar 2-joint arm; built-in arm2j6m)", DEFAULT_MODEL)
     .addOption(new Option("-p, --preset <name>", "DEP parameter preset").argParser(oneOf("--preset", DEP_PRESET_NAMES)).default("default"))
     .option("--params <file>", "DEP and switch parameters as JSON (reference names: kappa, tau, intervention_proba, intervention_length, test_episode_every, ...)")
+    .option("--config <file>", "a depRL experiment file (JSON or YAML): tonic.agent (mode, replay), tonic.trainer, seed, parallel x sequential, mpo_args and DEP, with depRL's meanings; flags given here win")
     .option("--hidden <sizes>", "hidden layer sizes of actor and critic, e.g. 256,256", LEARN_DEFAULTS.hiddenSizes.join(","))
     .option("--checkpoint-dir <dir>", "write checkpoints (latest.ckpt) here")
     .option("--resume", "continue from --checkpoint-dir/latest.ckpt (its settings; --steps may extend the run)", false)
@@ -74,7 +77,7 @@ export function registerLearnCommand(program: Command): void {
     if (flags.onLoop) return loopAction(flags, given);
     const loopOnly = ["realtime", "serve", "safety", "joyMap", "token", "allowOrigin"].filter(given);
     if (loopOnly.length > 0) throw new UsageError(`--${kebab(loopOnly[0])} needs --on-loop`);
-    await learnAction(flags);
+    await learnAction(flags, given);
   });
 }
 
@@ -82,7 +85,7 @@ const kebab = (name: string): string => name.replace(/[A-Z]/g, (c) => `-${c.toLo
 
 /** `tendon learn --on-loop`: the learning policy on the control loop, with --serve if asked. */
 async function loopAction(flags: LearnFlags, given: (name: string) => boolean): Promise<void> {
-  const unsupported = ["envs", "envWorkers", "checkpointDir", "resume", "saveReplay", "out", "intrinsic", "alpha", "alphaDecay", "learnerWorker"].filter(given);
+  const unsupported = ["config", "envs", "envWorkers", "checkpointDir", "resume", "saveReplay", "out", "intrinsic", "alpha", "alphaDecay", "learnerWorker"].filter(given);
   if (unsupported.length > 0) throw new UsageError(`--${kebab(unsupported[0])} does not go with --on-loop (one arm on the control loop; the learner always runs in its worker thread)`);
   const port = flags.serve === undefined ? undefined : servePort(flags.serve);
   if (typeof port === "string") throw new UsageError(port);
@@ -189,9 +192,14 @@ function nonNegativeNumber(flag: string) {
 
 const f = (v: number, d = 2): string => (Number.isFinite(v) ? v.toFixed(d) : "-");
 
-async function learnAction(flags: LearnFlags): Promise<void> {
+async function learnAction(flags: LearnFlags, given: (name: string) => boolean): Promise<void> {
   if (flags.resume && !flags.checkpointDir) throw new UsageError("--resume needs --checkpoint-dir");
   const err = process.stderr;
+  // A depRL file gives the settings; a flag given on the command line wins over it.
+  const dep = flags.config ? readDepRlConfig(flags.config) : undefined;
+  if (dep && flags.progress) for (const note of dep.notes) err.write(`tendon learn: ${flags.config}: ${note}\n`);
+  const c = dep?.config ?? {};
+  const pick = <T>(flag: string, value: T, fromConfig: T | undefined): T => (fromConfig !== undefined && !given(flag) ? fromConfig : value);
   let interrupted = false;
   const onSignal = (): void => {
     interrupted = true;
@@ -201,16 +209,18 @@ async function learnAction(flags: LearnFlags): Promise<void> {
   let result: LearnResult;
   try {
     result = await runLearn({
-      mode: flags.mode,
-      steps: flags.steps,
-      seed: flags.seed,
-      envs: flags.envs,
+      ...c,
+      mode: pick("mode", flags.mode, c.mode),
+      steps: pick("steps", flags.steps, c.steps),
+      seed: pick("seed", flags.seed, c.seed),
+      envs: pick("envs", flags.envs, c.envs),
       backend: flags.backend,
       model: flags.model,
       preset: flags.preset,
-      depParams: flags.params ? readDepParamsFile(flags.params) : {},
-      hiddenSizes: parseHidden(flags.hidden),
-      epochSteps: flags.epochSteps,
+      depParams: { ...c.depParams, ...(flags.params ? readDepParamsFile(flags.params) : {}) },
+      hiddenSizes: pick("hidden", parseHidden(flags.hidden), c.hiddenSizes),
+      epochSteps: pick("epochSteps", flags.epochSteps, c.epochSteps),
+      ...(dep?.saveSteps !== undefined ? { saveSteps: dep.saveSteps } : {}),
       checkpointDir: flags.checkpointDir,
       resume: flags.resume,
       saveReplay: flags.saveReplay,
