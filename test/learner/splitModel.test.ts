@@ -14,34 +14,9 @@ import { transitionOffsets, transitionRowSize } from "../../src/learner/split/me
 import { ModelHolder } from "../../src/learner/split/ModelHolder.js";
 import { WorkerLearner } from "../../src/learner/split/WorkerLearner.js";
 import { initBackend, type BackendChoice } from "../../src/learner/tf/backend.js";
+import { linearRows as rows, until } from "./helpers.js";
 
 const backend = (process.env.TENDON_TEST_BACKEND as BackendChoice | undefined) ?? "auto";
-
-async function until(cond: () => boolean, ms: number): Promise<void> {
-  for (let waited = 0; waited < ms && !cond(); waited += 20) await new Promise((r) => setTimeout(r, 20));
-}
-
-/** Rows of s' = 0.9 s + 0.2 a (2 states, 1 action), laid out as transition rows of stream 0. */
-function rows(rng: Rng, count: number): Float64Array {
-  const O = 2;
-  const A = 1;
-  const size = transitionRowSize(O, A);
-  const at = transitionOffsets(O, A);
-  const data = new Float64Array(count * size);
-  for (let k = 0; k < count; k++) {
-    const b = k * size;
-    const s0 = rng.uniform(-1, 1);
-    const s1 = rng.uniform(-1, 1);
-    const a = rng.uniform(-1, 1);
-    data[b] = s0;
-    data[b + 1] = s1;
-    data[b + at.action] = a;
-    data[b + at.reward] = 1;
-    data[b + at.next] = 0.9 * s0 + 0.2 * a;
-    data[b + at.next + 1] = 0.9 * s1 - 0.2 * a;
-  }
-  return data;
-}
 
 describe("world-model updates in the learner worker", function () {
   this.timeout(180_000);

@@ -20,29 +20,7 @@ import type { Float64MultiArrayMsg } from "../../src/transport/messages.js";
 import { LEARNER_TOPICS, TOPICS } from "../../src/transport/topics.js";
 import { RosTransport } from "../../ros/RosTransport.js";
 import { FakeRclnodejs } from "./fakeRclnodejs.js";
-
-async function until(cond: () => boolean, ms: number): Promise<void> {
-  for (let waited = 0; waited < ms && !cond(); waited += 20) await new Promise((r) => setTimeout(r, 20));
-}
-
-/** Transition rows of s' = 0.9 s + 0.2 a (2 observations, 1 action), stream 0. */
-function rows(rng: Rng, count: number): Float64Array {
-  const size = transitionRowSize(2, 1);
-  const at = transitionOffsets(2, 1);
-  const data = new Float64Array(count * size);
-  for (let k = 0; k < count; k++) {
-    const b = k * size;
-    const s0 = rng.uniform(-1, 1);
-    const s1 = rng.uniform(-1, 1);
-    const a = rng.uniform(-1, 1);
-    data.set([s0, s1], b);
-    data[b + at.action] = a;
-    data[b + at.reward] = 0.5;
-    data[b + at.next] = 0.9 * s0 + 0.2 * a;
-    data[b + at.next + 1] = 0.9 * s1 - 0.2 * a;
-  }
-  return data;
-}
+import { linearRows, until } from "../learner/helpers.js";
 
 describe("learner node: a world model learned on the transition rows", function () {
   this.timeout(120_000);
@@ -110,7 +88,7 @@ describe("learner node: a world model learned on the transition rows", function 
       const size = transitionRowSize(2, 1);
       const at = transitionOffsets(2, 1);
       for (let block = 0; block < 6; block++) {
-        const data = rows(rng, 50);
+        const data = linearRows(rng, 50, 0.5);
         for (let k = 0; k < 50; k++) {
           const r = data.subarray(k * size, (k + 1) * size);
           local.apply(r.subarray(0, 2), r.subarray(at.action, at.action + 1), r.subarray(at.next, at.next + 2), r.subarray(at.reward, at.reward + 1), 1, block * 50 + k);
