@@ -8,8 +8,17 @@
  * /diagnostics carries the planner's counts (plans, late plans, safe ticks, errors, plan time).
  *
  * The state comes from the topics, so the model's state spec may hold joint and muscle entries but no
- * site positions (those exist only in a simulation): such a model is refused at start. The model is
- * not retrained by this node (free play on the robot with online training is not built yet).
+ * site positions (those exist only in a simulation): such a model is refused at start.
+ *
+ * Online (`online_model: true`, free play with the model learned while the robot plays, as in
+ * CEE-US): the node sends its transitions to a learner node as transition rows on /transitions
+ * (`transition_block` rows a message): the state in the model's layout, the command the body got
+ * (the newest /muscle_commands, i.e. after the arbiter and the safety limits, so that teleop or
+ * DEP stretches are recorded as what they were), and the next state. A learner node with
+ * `intrinsic: disagreement`, `train_policy: false` and the same `model_from` retrains the model
+ * and publishes each version on /learner/model; the planner loads each one into its planning
+ * worker between two plans (a plan under way finishes on the old weights). A version that does
+ * not fit the model is refused with one log line and counted; planning goes on with the last one.
  */
 import fs from "node:fs";
 import { filter, Subscription } from "rxjs";
@@ -24,10 +33,15 @@ import { layoutOfSpec, readWorldModel } from "../planning/WorldModelFile.js";
 import { validateTask } from "../tasks/TaskSpec.js";
 import { createVector, DIAGNOSTIC_OK, type JointStateMsg } from "../transport/messages.js";
 import { param, type NodeParameters } from "../transport/parameters.js";
-import { QOS_CONTROL, QOS_DEFAULT, type PeriodicTimer, type TransportNode } from "../transport/Transport.js";
+import { QOS_CONTROL, QOS_DEFAULT, QOS_LATCHED, type PeriodicTimer, type TransportNode } from "../transport/Transport.js";
 import { diagnosticArray, epochSec, keyValues } from "../transport/diagnostics.js";
-import { PLANNER_TOPICS, sourceCommandTopic, TOPICS } from "../transport/topics.js";
+import { LEARNER_TOPICS, PLANNER_TOPICS, sourceCommandTopic, TOPICS } from "../transport/topics.js";
 import { UserError } from "../core/errors.js";
+import type { Controller } from "../core/controller.js";
+import type { SensorFrame } from "../core/frames.js";
+import { ModelMessageError, readModelMessage } from "../learner/split/modelMessages.js";
+import { transitionRowsMessage } from "../learner/split/rosMessages.js";
+import { TransitionRowWriter } from "../learner/split/TransitionRowWriter.js";
 import type { TendonNode } from "./TendonNode.js";
 import { TopicBridge } from "./TopicBridge.js";
 
@@ -42,6 +56,9 @@ export function plannerParameterSpecs() {
     command_min: param.double("command_min", { default: 0, readOnly: true, description: "lowest command of every muscle" }),
     command_max: param.double("command_max", { default: 1, readOnly: true, description: "highest command of every muscle" }),
     safe_command: param.double("safe_command", { default: 0, readOnly: true, description: "the command when no plan is usable" }),
+    online_model: param.bool("online_model", { default: false, readOnly: true, description: "send transitions on /transitions and plan on each world-model version a learner node publishes on /learner/model" }),
+    transition_block: param.integer("transition_block", { default: 50, min: 1, max: 100_000, readOnly: true, description: "transition rows per /transitions message (online_model)" }),
+    stream: param.integer("stream", { default: 0, min: 0, max: 1023, readOnly: true, description: "this robot's stream number in the rows (several robots feeding one learner; online_model)" }),
     diagnostics_period_sec: param.double("diagnostics_period_sec", { default: 1, min: 0, exclusiveMin: true, readOnly: true, description: "period of /diagnostics (s)" }),
   };
 }
@@ -63,6 +80,8 @@ export class PlannerNode implements TendonNode {
   #controller: PlannerController | undefined;
   #loop: ControlLoop | undefined;
   #timer: PeriodicTimer | undefined;
+  #rows: TransitionRowWriter | undefined;
+  #badModelMessages = 0;
   #stopped = false;
 
   constructor(o: { node: TransportNode; params: NodeParameters<PlannerParameterSpecs> }) {
@@ -77,6 +96,12 @@ export class PlannerNode implements TendonNode {
 
   get stats(): PlannerController["stats"] | undefined {
     return this.#controller?.stats;
+  }
+
+  /** Online: the world-model versions loaded and refused, the transition rows sent, the /learner/model messages that were not models. */
+  get online(): { models: WorkerBackend["models"]; rowsSent: number; badMessages: number } | undefined {
+    if (!this.#params.values.online_model || !this.#backend) return undefined;
+    return { models: this.#backend.models, rowsSent: this.#rows?.rows ?? 0, badMessages: this.#badModelMessages };
   }
 
   async start(): Promise<void> {
@@ -109,6 +134,43 @@ export class PlannerNode implements TendonNode {
     const costPub = node.createPublisher("std_msgs/msg/Float64MultiArray", PLANNER_COST_TOPIC, QOS_DEFAULT);
     const diagPub = node.createPublisher("diagnostic_msgs/msg/DiagnosticArray", TOPICS.diagnostics, QOS_DEFAULT);
     const costMsg = createVector(2, "cost|disagreement");
+    const backend = this.#backend;
+    // Online: the body's newest command, and how many states ago it came (a row needs a recent one).
+    let applied: Float64Array | undefined;
+    let appliedAge = Number.POSITIVE_INFINITY;
+    if (v.online_model) {
+      const rowsPub = node.createPublisher("std_msgs/msg/Float64MultiArray", TOPICS.transitions, QOS_DEFAULT);
+      this.#rows = new TransitionRowWriter({
+        observationSize: layout.size,
+        actionSize: wm.ensemble.actionDim,
+        block: v.transition_block,
+        stream: v.stream,
+        onBlock: (count, data) => rowsPub.publish(transitionRowsMessage(count, layout.size, wm.ensemble.actionDim, data)),
+      });
+      this.#subs.add(
+        node.subscribe("std_msgs/msg/Float64MultiArray", TOPICS.muscleCommands, QOS_CONTROL).subscribe((m) => {
+          if (m.data.length !== wm.ensemble.actionDim) return;
+          applied ??= new Float64Array(m.data.length);
+          applied.set(m.data);
+          appliedAge = 0;
+        }),
+      );
+      backend.watchModels((version, error) => {
+        if (error === undefined) node.log("info", `planning on world-model version ${version} from ${LEARNER_TOPICS.model}`);
+        else if (backend.models.refused === 1) node.log("error", `planner: world-model version ${version} from ${LEARNER_TOPICS.model} does not fit '${v.model_from}': ${error}; planning on with the last model that did`);
+      });
+      this.#subs.add(
+        node.subscribe("std_msgs/msg/Float64MultiArray", LEARNER_TOPICS.model, QOS_LATCHED).subscribe((m) => {
+          if (this.#stopped) return;
+          try {
+            backend.loadModel(readModelMessage(m).state);
+          } catch (err) {
+            if (!(err instanceof ModelMessageError)) throw err;
+            if (this.#badModelMessages++ === 0) node.log("error", `planner: ignoring ${LEARNER_TOPICS.model}: ${err.message}`);
+          }
+        }),
+      );
+    }
     let jointMsg: JointStateMsg | undefined;
     this.#subs.add(node.subscribe("sensor_msgs/msg/JointState", TOPICS.jointStates, QOS_CONTROL).subscribe((j) => (jointMsg = j)));
     const states$ = node.subscribe("sensor_msgs/msg/JointState", TOPICS.muscleStates, QOS_CONTROL).pipe(filter((m) => m.name.length > 0 && m.position.length === m.name.length));
@@ -146,15 +208,26 @@ export class PlannerNode implements TendonNode {
         },
       });
       this.#controller = controller;
+      let loopController: Controller = controller;
+      const rows = this.#rows;
+      if (rows) {
+        const observation = new Float64Array(layout.size);
+        loopController = new RowTap(controller, (frame) => {
+          reader.fill(frame, observation);
+          rows.step(observation, appliedAge <= 2 ? applied : undefined);
+          appliedAge++;
+        });
+      }
       const bridge = new TopicBridge({ spec, states$, joints: () => jointMsg, commands, nominalPeriodSec: 0.01 });
       bridge.activateNow();
-      this.#loop = new ControlLoop({ bridge, controller, mode: "external", ticks: bridge.ticks, periodSec: 0.01 });
+      this.#loop = new ControlLoop({ bridge, controller: loopController, mode: "external", ticks: bridge.ticks, periodSec: 0.01 });
       void this.#loop.run().catch((err: unknown) => node.log("error", `planner loop ended: ${err instanceof Error ? err.message : String(err)}`));
-      node.log("info", `planning on ${v.model_from} (${wm.body}, ${wm.stateSpec}) ${cost.kind === "task" ? `for task ${cost.task.kind}` : "for free play"}`);
+      node.log("info", `planning on ${v.model_from} (${wm.body}, ${wm.stateSpec}) ${cost.kind === "task" ? `for task ${cost.task.kind}` : "for free play"}${v.online_model ? `; transitions to ${TOPICS.transitions}, models from ${LEARNER_TOPICS.model}` : ""}`);
     });
     this.#subs.add(first);
     this.#timer = node.createTimer(v.diagnostics_period_sec, () => {
       const s = this.#controller?.stats;
+      const online = this.online;
       diagPub.publish(
         diagnosticArray(epochSec(), [
           {
@@ -162,7 +235,15 @@ export class PlannerNode implements TendonNode {
             name: `${this.name}: planner`,
             message: s ? `${s.plans} plans, ${s.late} late, ${s.safeTicks} safe ticks${s.errors ? `, ${s.errors} errors: ${s.lastError}` : ""}` : "waiting for /muscle_states",
             hardware_id: "",
-            values: keyValues({ plans: s?.plans ?? 0, late: s?.late ?? 0, safe_ticks: s?.safeTicks ?? 0, errors: s?.errors ?? 0, mean_plan_ms: s?.meanPlanMs ?? 0, p99_plan_ms: s?.p99PlanMs ?? 0 }),
+            values: keyValues({
+              plans: s?.plans ?? 0,
+              late: s?.late ?? 0,
+              safe_ticks: s?.safeTicks ?? 0,
+              errors: s?.errors ?? 0,
+              mean_plan_ms: s?.meanPlanMs ?? 0,
+              p99_plan_ms: s?.p99PlanMs ?? 0,
+              ...(online ? { model_version: online.models.version, models_loaded: online.models.loaded, models_refused: online.models.refused, transitions_sent: online.rowsSent } : {}),
+            }),
           },
         ]),
       );
@@ -173,9 +254,32 @@ export class PlannerNode implements TendonNode {
     if (this.#stopped) return;
     this.#stopped = true;
     this.#loop?.stop();
+    this.#rows?.flush();
     this.#timer?.cancel();
     this.#subs.unsubscribe();
     await this.#backend?.close();
     this.#node.destroy();
+  }
+}
+
+/** The planner controller, with a look at every tick's frame first (the online transition rows). */
+class RowTap implements Controller {
+  readonly name: string;
+  readonly #inner: Controller;
+  readonly #onTick: (frame: SensorFrame) => void;
+
+  constructor(inner: Controller, onTick: (frame: SensorFrame) => void) {
+    this.name = inner.name;
+    this.#inner = inner;
+    this.#onTick = onTick;
+  }
+
+  configure(spec: RobotSpec): void {
+    this.#inner.configure(spec);
+  }
+
+  update(frame: SensorFrame, dtSec: number): Float64Array | null {
+    this.#onTick(frame);
+    return this.#inner.update(frame, dtSec);
   }
 }

@@ -17,6 +17,7 @@ import { Worker } from "node:worker_threads";
 import { createRequire } from "node:module";
 import path from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
+import type { EnsembleState } from "../models/ProbabilisticEnsemble.js";
 import type { PlanFunction, PlanSetup } from "./planSetup.js";
 
 export interface FinishedPlan {
@@ -121,7 +122,21 @@ export class BetweenTicksBackend implements PlanBackend {
   }
 }
 
-type WorkerReply = { type: "ready"; startSize: number } | { type: "plan"; plan: FinishedPlan } | { type: "error"; message: string };
+type WorkerReply =
+  | { type: "ready"; startSize: number }
+  | { type: "plan"; plan: FinishedPlan }
+  | { type: "model"; version: number; error?: string }
+  | { type: "error"; message: string };
+
+/** What became of the model versions sent to a planning worker (`WorkerBackend.loadModel`). */
+export interface ModelLoads {
+  /** Versions loaded, and the newest of them (NaN before the first). */
+  loaded: number;
+  version: number;
+  /** Versions refused (they did not fit the model), with the last reason. */
+  refused: number;
+  lastError: string | undefined;
+}
 
 export class WorkerBackend implements PlanBackend {
   readonly kind = "worker";
@@ -129,6 +144,8 @@ export class WorkerBackend implements PlanBackend {
   #busy = false;
   #done: FinishedPlan | undefined;
   #failure: string | undefined;
+  readonly #models: ModelLoads = { loaded: 0, version: Number.NaN, refused: 0, lastError: undefined };
+  #onModel: ((version: number, error: string | undefined) => void) | undefined;
 
   private constructor(worker: Worker) {
     this.#worker = worker;
@@ -136,6 +153,15 @@ export class WorkerBackend implements PlanBackend {
       if (r.type === "plan") {
         this.#done = r.plan;
         this.#busy = false;
+      } else if (r.type === "model") {
+        if (r.error === undefined) {
+          this.#models.loaded++;
+          this.#models.version = r.version;
+        } else {
+          this.#models.refused++;
+          this.#models.lastError = r.error;
+        }
+        this.#onModel?.(r.version, r.error);
       }
     });
     worker.on("error", (err) => {
@@ -182,6 +208,24 @@ export class WorkerBackend implements PlanBackend {
     const d = this.#done;
     this.#done = undefined;
     return d;
+  }
+
+  /**
+   * Sends a newer version of the learned ensemble to the worker, which loads it between two plans
+   * (a plan under way finishes on the old weights). `onModel` (see `watchModels`) hears whether it
+   * fitted. The state is structured-cloned: the caller may keep it.
+   */
+  loadModel(state: EnsembleState): void {
+    if (this.#failure === undefined) this.#worker.postMessage({ type: "model", state });
+  }
+
+  /** Calls `fn` with each version the worker loaded (error undefined) or refused (the reason). */
+  watchModels(fn: (version: number, error: string | undefined) => void): void {
+    this.#onModel = fn;
+  }
+
+  get models(): Readonly<ModelLoads> {
+    return this.#models;
   }
 
   async close(): Promise<void> {

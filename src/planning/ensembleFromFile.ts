@@ -21,10 +21,10 @@ export function ensembleFromWorldModel(m: WorldModelFile, file: string, seed = 0
   return ensemble;
 }
 
-export async function ensembleRolloutFromFile(file: string, propagation: Propagation, seed: number): Promise<{ rollout: EnsembleRollout; dispose: () => void }> {
+export async function ensembleRolloutFromFile(file: string, propagation: Propagation, seed: number): Promise<{ rollout: EnsembleRollout; ensemble: ProbabilisticEnsemble; dispose: () => void }> {
   await initBackend("auto");
   const m = readWorldModel(file);
   const ensemble = ensembleFromWorldModel(m, file, seed);
   const rollout = new EnsembleRollout(ensemble, { propagation, actionLow: Float64Array.from(m.actionLow), actionHigh: Float64Array.from(m.actionHigh), stepSec: m.stepSec, seed });
-  return { rollout, dispose: () => ensemble.dispose() };
+  return { rollout, ensemble, dispose: () => ensemble.dispose() };
 }

@@ -10,6 +10,7 @@
  */
 import type { ModelSource } from "../../sim/modelSource.js";
 import type { Propagation } from "../models/EnsembleRollout.js";
+import type { EnsembleState } from "../models/ProbabilisticEnsemble.js";
 import type { RolloutModel, StateLayout } from "../models/types.js";
 import type { TaskSpec } from "../tasks/TaskSpec.js";
 import { IcemPlanner, type PlannerOptions, type PlanResult } from "./IcemPlanner.js";
@@ -34,6 +35,12 @@ export interface PlanFunction {
   /** Length of the start state `plan` takes. */
   readonly startSize: number;
   plan(start: Float64Array, startTimeSec: number): PlanResult;
+  /**
+   * Learned ensembles only: plans from now on use these weights and normalizers (a newer version
+   * of the same model, e.g. from a learner's /learner/model). Throws ModelShapeError (one line,
+   * nothing changed) when the state does not fit the model.
+   */
+  loadModel?(state: EnsembleState): void;
   close(): void;
 }
 
@@ -75,7 +82,7 @@ export async function createPlanFunction(setup: PlanSetup): Promise<PlanFunction
   }
   const m = setup.model;
   const { ensembleRolloutFromFile } = await import("./ensembleFromFile.js");
-  const { rollout, dispose } = await ensembleRolloutFromFile(m.file, m.propagation ?? "members", m.seed ?? 0);
+  const { rollout, ensemble, dispose } = await ensembleRolloutFromFile(m.file, m.propagation ?? "members", m.seed ?? 0);
   const planner = new IcemPlanner(rollout, costFor(rollout.layout), setup.planner);
   return {
     layout: rollout.layout,
@@ -83,6 +90,7 @@ export async function createPlanFunction(setup: PlanSetup): Promise<PlanFunction
     planner,
     startSize: rollout.layout.size,
     plan: (start, tSec) => planner.plan(start, tSec),
+    loadModel: (state) => ensemble.load(state),
     close: dispose,
   };
 }

@@ -56,9 +56,9 @@ async function runInProcess(plans: Awaited<ReturnType<typeof plansOf>>, extra: P
 describe("launch files", function () {
   this.timeout(30_000);
 
-  it("launch/ holds robot, sim, learn, multi_actor and free_play, each a well-formed launch file", () => {
+  it("launch/ holds robot, sim, learn, multi_actor, free_play and free_play_online, each a well-formed launch file", () => {
     const files = fs.readdirSync(launchDir).filter((f) => f.endsWith(".launch.xml")).sort();
-    assert.deepEqual(files, ["free_play.launch.xml", "learn.launch.xml", "multi_actor.launch.xml", "robot.launch.xml", "sim.launch.xml"]);
+    assert.deepEqual(files, ["free_play.launch.xml", "free_play_online.launch.xml", "learn.launch.xml", "multi_actor.launch.xml", "robot.launch.xml", "sim.launch.xml"]);
     for (const f of files) assert.equal(parseXml(fs.readFileSync(path.join(launchDir, f), "utf8"), f).tag, "launch");
   });
 
