@@ -8,7 +8,7 @@
  * last /clock message.
  */
 import { Subscription } from "rxjs";
-import { sourceCommandTopic, TOPICS } from "../transport/topics.js";
+import { LEARNER_TOPICS, PLANNER_TOPICS, sourceCommandTopic, TOPICS } from "../transport/topics.js";
 import { InProcessTransport } from "../transport/InProcessTransport.js";
 import type { MessageTypeName } from "../transport/messages.js";
 import { QOS_CONTROL, QOS_DEFAULT, QOS_LATCHED, type QosProfile, type Transport, type TransportNode } from "../transport/Transport.js";
@@ -39,10 +39,25 @@ export const PROFILE_TOPICS: Readonly<Record<keyof typeof TOPICS, ProfileTopic>>
   policy: { type: "std_msgs/msg/Float64MultiArray", qos: QOS_LATCHED },
 };
 
-/** The profile's topics by name, with the per-source command topics of `sources`. */
-export function profileTopics(sources: readonly string[] = ["dep", "teleop"]): Map<string, ProfileTopic> {
+/**
+ * The learner's and the planner's figures (LEARNER_TOPICS, PLANNER_TOPICS): observed too, so that a
+ * recording or the live view of `tendon node ... --ros` has the model loss, the intrinsic reward,
+ * the disagreement and the plans. /learner/model (the weights, latched, up to megabytes a version)
+ * is left out, as /policy's weights would be if they were not small: `tendon play` saves models.
+ */
+export const FIGURE_TOPICS: Readonly<Record<string, ProfileTopic>> = {
+  [LEARNER_TOPICS.modelLoss]: { type: "std_msgs/msg/Float64MultiArray", qos: QOS_DEFAULT },
+  [LEARNER_TOPICS.intrinsicReward]: { type: "std_msgs/msg/Float64MultiArray", qos: QOS_DEFAULT },
+  [LEARNER_TOPICS.disagreement]: { type: "std_msgs/msg/Float64MultiArray", qos: QOS_DEFAULT },
+  [PLANNER_TOPICS.cost]: { type: "std_msgs/msg/Float64MultiArray", qos: QOS_DEFAULT },
+  [PLANNER_TOPICS.trajectory]: { type: "std_msgs/msg/Float64MultiArray", qos: QOS_DEFAULT },
+};
+
+/** The profile's topics by name, the learner's and planner's figures, and the per-source command topics of `sources`. */
+export function profileTopics(sources: readonly string[] = ["dep", "teleop", "policy", "planner"]): Map<string, ProfileTopic> {
   const out = new Map<string, ProfileTopic>();
   for (const [key, name] of Object.entries(TOPICS) as [keyof typeof TOPICS, string][]) out.set(name, PROFILE_TOPICS[key]);
+  for (const [name, t] of Object.entries(FIGURE_TOPICS)) out.set(name, t);
   for (const s of sources) out.set(sourceCommandTopic(s), { type: "std_msgs/msg/Float64MultiArray", qos: QOS_CONTROL });
   return out;
 }
@@ -84,7 +99,7 @@ export class TransportRecorder {
   refresh(): void {
     if (!(this.#transport instanceof InProcessTransport)) return;
     for (const t of this.#transport.topics()) {
-      if (!this.#topics.has(t.name)) this.#add(t.name, t.type, t.name.startsWith(`${TOPICS.muscleCommands}/`) ? QOS_CONTROL : QOS_DEFAULT);
+      if (!this.#topics.has(t.name) && t.name !== LEARNER_TOPICS.model) this.#add(t.name, t.type, t.name.startsWith(`${TOPICS.muscleCommands}/`) ? QOS_CONTROL : QOS_DEFAULT);
     }
   }
 
