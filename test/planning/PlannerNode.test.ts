@@ -1,15 +1,11 @@
 import assert from "node:assert/strict";
 import fs from "node:fs";
-import os from "node:os";
-import path from "node:path";
 import { initBackend } from "../../src/learner/tf/backend.js";
-import { ProbabilisticEnsemble } from "../../src/models/ProbabilisticEnsemble.js";
-import { parseStateSpec, formatStateSpec } from "../../src/models/StateLayout.js";
 import { PLANNER_COMMAND_TOPIC, PLANNER_COST_TOPIC, PlannerNode, plannerParameterSpecs } from "../../src/nodes/PlannerNode.js";
-import { writeWorldModel } from "../../src/planning/WorldModelFile.js";
 import { InProcessTransport } from "../../src/transport/InProcessTransport.js";
 import type { Float64MultiArrayMsg, JointStateMsg } from "../../src/transport/messages.js";
 import { TOPICS } from "../../src/transport/topics.js";
+import { writeTestWorldModel } from "../helpers/worldModelFile.js";
 
 const muscles = ["m0", "m1", "m2"];
 const quiet = (): void => {};
@@ -25,12 +21,7 @@ describe("PlannerNode", function () {
   let modelFile: string;
   before(async () => {
     await initBackend("auto");
-    dir = fs.mkdtempSync(path.join(os.tmpdir(), "tendon-planner-"));
-    const layout = parseStateSpec("muscle_length:*,muscle_force:*", { joints: [], muscles });
-    const ensemble = new ProbabilisticEnsemble(layout, 3, { members: 3, hidden: [16], loss: "mse" }, 0);
-    modelFile = path.join(dir, "model.json");
-    writeWorldModel(modelFile, { format: "tendon-world-model", version: 1, body: "test", stateSpec: formatStateSpec(layout), stepSec: 0.05, actionLow: [0, 0, 0], actionHigh: [1, 1, 1], transitions: 0, ensemble: ensemble.state() });
-    ensemble.dispose();
+    ({ dir, file: modelFile } = writeTestWorldModel(muscles, 0.05));
   });
   after(() => fs.rmSync(dir, { recursive: true, force: true }));
 

@@ -8,7 +8,6 @@
  */
 import assert from "node:assert/strict";
 import fs from "node:fs";
-import os from "node:os";
 import path from "node:path";
 import { parseNodeCommandLine } from "../../src/cli/nodeCommand.js";
 import { transitionOffsets, transitionRowSize } from "../../src/learner/split/messages.js";
@@ -17,11 +16,10 @@ import { readTransitionRows } from "../../src/learner/split/rosMessages.js";
 import { TransitionRowWriter } from "../../src/learner/split/TransitionRowWriter.js";
 import { initBackend } from "../../src/learner/tf/backend.js";
 import { ProbabilisticEnsemble } from "../../src/models/ProbabilisticEnsemble.js";
-import { formatStateSpec, parseStateSpec } from "../../src/models/StateLayout.js";
+import { parseStateSpec } from "../../src/models/StateLayout.js";
 import type { LearnerNode } from "../../src/nodes/LearnerNode.js";
 import { startNodes } from "../../src/nodes/nodeSet.js";
 import { PlannerNode, plannerParameterSpecs } from "../../src/nodes/PlannerNode.js";
-import { writeWorldModel } from "../../src/planning/WorldModelFile.js";
 import { InProcessTransport } from "../../src/transport/InProcessTransport.js";
 import { createVector, type Float64MultiArrayMsg, type JointStateMsg } from "../../src/transport/messages.js";
 import { QOS_LATCHED } from "../../src/transport/Transport.js";
@@ -29,6 +27,7 @@ import { LEARNER_TOPICS, TOPICS } from "../../src/transport/topics.js";
 import { RosTransport } from "../../ros/RosTransport.js";
 import { until } from "../learner/helpers.js";
 import { projectRoot } from "../helpers/paths.js";
+import { writeTestWorldModel } from "../helpers/worldModelFile.js";
 import { FakeRclnodejs } from "./fakeRclnodejs.js";
 import { resolveLaunchFile } from "./launchFile.js";
 
@@ -51,12 +50,7 @@ describe("planner node: free play with the world model learned online", function
   let modelFile: string;
   before(async () => {
     await initBackend("auto");
-    dir = fs.mkdtempSync(path.join(os.tmpdir(), "tendon-planner-online-"));
-    const layout = parseStateSpec("muscle_length:*,muscle_force:*", { joints: [], muscles });
-    const ensemble = new ProbabilisticEnsemble(layout, 3, { members: 3, hidden: [16], loss: "mse" }, 0);
-    modelFile = path.join(dir, "model.json");
-    writeWorldModel(modelFile, { format: "tendon-world-model", version: 1, body: "test", stateSpec: formatStateSpec(layout), stepSec: 0.01, actionLow: [0, 0, 0], actionHigh: [1, 1, 1], transitions: 0, ensemble: ensemble.state() });
-    ensemble.dispose();
+    ({ dir, file: modelFile } = writeTestWorldModel(muscles, 0.01));
   });
   after(() => fs.rmSync(dir, { recursive: true, force: true }));
 
