@@ -7,8 +7,9 @@
  * Each adopted plan's cost and disagreement are published on /planner/cost ([cost, disagreement]);
  * /diagnostics carries the planner's counts (plans, late plans, safe ticks, errors, plan time).
  *
- * The state comes from the topics, so the model's state spec may hold joint and muscle entries but no
- * site positions (those exist only in a simulation): such a model is refused at start.
+ * The state comes from the topics, so the model's state spec may hold what they carry (TOPIC_STATE_KINDS:
+ * joint angles and velocities, muscle lengths, velocities and forces) and nothing else: a model of
+ * site positions (those exist only in a simulation) or activations is refused at start.
  *
  * Online (`online_model: true`, free play with the model learned while the robot plays, as in
  * CEE-US): the node sends its transitions to a learner node as transition rows on /transitions
@@ -26,6 +27,7 @@ import YAML from "yaml";
 import type { RobotSpec } from "../core/spec.js";
 import { ControlLoop } from "../loop/ControlLoop.js";
 import { FrameStateReader } from "../models/StateLayout.js";
+import type { StateGroupKind } from "../models/types.js";
 import { WorkerBackend } from "../planning/PlanBackends.js";
 import { PlannerController } from "../planning/PlannerController.js";
 import type { CostSetup } from "../planning/planSetup.js";
@@ -64,6 +66,9 @@ export function plannerParameterSpecs() {
 }
 
 export type PlannerParameterSpecs = ReturnType<typeof plannerParameterSpecs>;
+
+/** The state entries /joint_states and /muscle_states carry (TopicBridge.read). */
+export const TOPIC_STATE_KINDS: readonly StateGroupKind[] = ["joint_angle", "joint_velocity", "muscle_length", "muscle_velocity", "muscle_force"];
 
 /** Where the planner's commands go: the command source `planner` of the controller node. */
 export const PLANNER_COMMAND_TOPIC = sourceCommandTopic("planner");
@@ -109,8 +114,11 @@ export class PlannerNode implements TendonNode {
     if (!v.model_from) throw new UserError("planner: set the model_from parameter to a world model (tendon play's model.json)");
     const wm = readWorldModel(v.model_from);
     const layout = layoutOfSpec(wm.stateSpec);
-    if (layout.groups.some((g) => g.kind === "site_position")) {
-      throw new UserError(`planner: world model '${v.model_from}' holds site positions (${wm.stateSpec}), which topics do not carry: play with --state of joints and muscles only`);
+    const notOnTopics = layout.groups.find((g) => !TOPIC_STATE_KINDS.includes(g.kind));
+    if (notOnTopics) {
+      throw new UserError(
+        `planner: world model '${v.model_from}' holds ${notOnTopics.kind} (${wm.stateSpec}), which /muscle_states and /joint_states do not carry: play with --state of ${TOPIC_STATE_KINDS.map((k) => `${k}:*`).join(",")} entries only`,
+      );
     }
     const joints = layout.groups.filter((g) => g.kind.startsWith("joint_")).flatMap((g) => g.names);
     const muscles = layout.groups.filter((g) => g.kind.startsWith("muscle_")).flatMap((g) => g.names);

@@ -60,6 +60,12 @@ describe("PlannerNode", function () {
 
   it("refuses to start without a model, and does not plan for a body of another size", async () => {
     await assert.rejects(startPlanner({}).planner.start(), /set the model_from parameter/);
+    const activations = writeTestWorldModel(muscles, 0.05, "muscle_length:*,muscle_activation:*");
+    try {
+      await assert.rejects(startPlanner({ model_from: activations.file }).planner.start(), (e: Error) => /holds muscle_activation .* which \/muscle_states and \/joint_states do not carry: play with --state of joint_angle:\*,.*muscle_force:\* entries only/.test(e.message) && !e.message.includes("\n"));
+    } finally {
+      fs.rmSync(activations.dir, { recursive: true, force: true });
+    }
     const { transport, planner } = startPlanner({ model_from: modelFile, population: 8, horizon: 3, iterations: 1 });
     const body = transport.createNode("body");
     const states = body.createPublisher("sensor_msgs/msg/JointState", TOPICS.muscleStates);
