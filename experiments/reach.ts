@@ -33,6 +33,7 @@ const METHODS = [
   { mode: "dep-rl", label: "DEP-RL (DEP pre-training + StochSwitch)", color: "#d62728" },
   { mode: "rl", label: "MPO, Gaussian (white) noise", color: "#1f77b4" },
   { mode: "rl-ou", label: "MPO, colored noise (OU, 10 steps)", color: "#2ca02c" },
+  { mode: "dep-rl-ou", label: "DEP-RL with OU policy noise (10 steps)", color: "#9467bd" },
 ] as const;
 
 interface RunResult {

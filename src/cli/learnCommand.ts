@@ -48,7 +48,7 @@ export function registerLearnCommand(program: Command): void {
   const learn = program
     .command("learn")
     .description("learn the reach task on the simulated arm with MPO and DEP-RL exploration")
-    .addOption(new Option("--mode <mode>", "who explores: dep-rl (DEP pre-training + stochastic switch), rl (Gaussian only), rl-ou (Gaussian with OU-correlated noise), init-explore, det-switch, dep (DEP only, no learning)").argParser(oneOf("--mode", EXPLORATION_MODES)).default(LEARN_DEFAULTS.mode))
+    .addOption(new Option("--mode <mode>", "who explores: dep-rl (DEP pre-training + stochastic switch), rl (Gaussian only), rl-ou (Gaussian with OU-correlated noise), dep-rl-ou (dep-rl with the policy's noise OU-correlated), init-explore, det-switch, dep (DEP only, no learning)").argParser(oneOf("--mode", EXPLORATION_MODES)).default(LEARN_DEFAULTS.mode))
     .option("--steps <n>", "environment steps over all environments", positiveInteger("--steps"), LEARN_DEFAULTS.steps)
     .option("-s, --seed <n>", "random seed (networks, targets, sampling)", nonNegativeInteger("--seed"), 0)
     .option("--envs <n>", "environments stepped together", positiveInteger("--envs"), LEARN_DEFAULTS.envs)

@@ -69,4 +69,51 @@ describe("OU (colored) exploration noise", () => {
     assert.ok(Math.abs((built.exploration as OuNoise).rho - Math.exp(-0.25)) < 1e-12);
     assert.throws(() => new OuNoise(2, 0, new Rng(1)), /ou_correlation_steps must be > 0/);
   });
+
+  it("dep-rl-ou: DEP's schedule as dep-rl, the policy's steps (greedy episodes too) sampled with OU noise; its state restores both", () => {
+    const muscles = 2;
+    const build = () => createExploration({ mode: "dep-rl-ou", depParams: resolveDepParams(), muscles, envs: 1, preTrainingSteps: 10, seed: 3, ouCorrelationSteps: 10 });
+    const white = createExploration({ mode: "dep-rl", depParams: resolveDepParams(), muscles, envs: 1, preTrainingSteps: 10, seed: 3 });
+    const built = build();
+    assert.equal(built.exploration.mode, "dep-rl-ou");
+    assert.ok(built.dep && built.testEpisodeEvery === white.testEpisodeEvery);
+    const run = (e: typeof built.exploration, from: number, to: number, seen: number[][]): string[] => {
+      const actors: string[] = [];
+      const out = new Float64Array(muscles);
+      for (let t = from; t < to; t++) {
+        const c: StepContext = { ...ctx(seen), muscleStates: Float64Array.from({ length: muscles }, (_, i) => Math.sin(0.1 * t + i)), steps: t, greedyEpisode: t >= 1500 && t < 1550 };
+        actors.push(e.act(c, out));
+      }
+      return actors;
+    };
+    const seen: number[][] = [];
+    const actors = run(built.exploration, 0, 3000, seen);
+    // The same switch as dep-rl (same seed): DEP alone first, then interventions at the same steps.
+    const whiteActors: string[] = [];
+    const out = new Float64Array(muscles);
+    for (let t = 0; t < 3000; t++) {
+      const c: StepContext = { ...ctx([]), muscleStates: Float64Array.from({ length: muscles }, (_, i) => Math.sin(0.1 * t + i)), steps: t, greedyEpisode: t >= 1500 && t < 1550, policy: (o) => o.fill(0) };
+      whiteActors.push(white.exploration.act(c, out));
+    }
+    assert.deepEqual(actors, whiteActors);
+    assert.ok(actors.slice(0, 11).every((a) => a === "dep"));
+    assert.ok(actors.includes("dep", 11) && actors.filter((a) => a === "policy").length === seen.length);
+    // Correlated: successive noise samples of the policy's steps are close (lag-1 correlation near exp(-0.1)).
+    const x = seen.map((s) => s[0]);
+    let num = 0;
+    let den = 0;
+    for (let t = 1; t < x.length; t++) num += x[t] * x[t - 1];
+    for (const v of x) den += v * v;
+    assert.ok(num / den > 0.8, `lag-1 correlation ${num / den}`);
+    // Checkpoint: switch and noise continue as uninterrupted.
+    const a = build().exploration;
+    run(a, 0, 2000, []);
+    const saved = JSON.parse(JSON.stringify(a.state()));
+    const b = build().exploration;
+    b.load(saved);
+    const nextA: number[][] = [];
+    const nextB: number[][] = [];
+    assert.deepEqual(run(b, 2000, 2600, nextB), run(a, 2000, 2600, nextA));
+    assert.deepEqual(nextB, nextA);
+  });
 });

@@ -7,7 +7,7 @@
  */
 import type { Dep } from "../../dep/Dep.js";
 
-export const EXPLORATION_MODES = ["dep-rl", "rl", "rl-ou", "init-explore", "det-switch", "dep"] as const;
+export const EXPLORATION_MODES = ["dep-rl", "rl", "rl-ou", "dep-rl-ou", "init-explore", "det-switch", "dep"] as const;
 export type ExplorationMode = (typeof EXPLORATION_MODES)[number];
 
 /** Who produced the actions of a step. */

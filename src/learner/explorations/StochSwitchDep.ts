@@ -7,13 +7,18 @@
  *   serves every environment; the switch ignores episode boundaries;
  * - during a greedy episode the policy acts alone and DEP is not stepped.
  * The counter starts at 500, as the reference's, so that the policy acts first.
+ *
+ * With `noise` (mode "dep-rl-ou", not in the reference): wherever the policy acts, its Gaussian is
+ * sampled with that OU noise instead of white noise, greedy episodes included; DEP's schedule is
+ * unchanged. It separates what DEP's interventions add from what correlated policy noise adds.
  */
 import type { Rng } from "../../core/rng.js";
 import type { Dep } from "../../dep/Dep.js";
 import type { Actor, Exploration, StepContext } from "./Exploration.js";
+import type { OuNoise } from "./OuNoise.js";
 
 export class StochSwitchDep implements Exploration {
-  readonly mode = "dep-rl" as const;
+  readonly mode: "dep-rl" | "dep-rl-ou";
   readonly learns = true;
   readonly usesDep = true;
   readonly interventionProba: number;
@@ -22,11 +27,14 @@ export class StochSwitchDep implements Exploration {
   readonly #preTrainingSteps: number;
   readonly #rng: Rng;
   readonly #scratch: Float64Array;
+  readonly #noise: OuNoise | undefined;
   #sinceSwitch = 500;
   #interventions = 0;
   #policyDraws = 0;
 
-  constructor(dep: Dep, preTrainingSteps: number, interventionProba: number, interventionLength: number, rng: Rng) {
+  constructor(dep: Dep, preTrainingSteps: number, interventionProba: number, interventionLength: number, rng: Rng, noise?: OuNoise) {
+    this.mode = noise ? "dep-rl-ou" : "dep-rl";
+    this.#noise = noise;
     this.#dep = dep;
     this.#preTrainingSteps = preTrainingSteps;
     this.interventionProba = interventionProba;
@@ -43,7 +51,7 @@ export class StochSwitchDep implements Exploration {
   act(ctx: StepContext, out: Float64Array): Actor {
     if (ctx.steps > this.#preTrainingSteps) {
       if (ctx.greedyEpisode) {
-        ctx.policy(out);
+        this.#policy(ctx, out);
         return "policy";
       }
       if (this.#sinceSwitch > this.interventionLength) {
@@ -54,7 +62,7 @@ export class StochSwitchDep implements Exploration {
           this.#interventions++;
         }
         this.#sinceSwitch++;
-        ctx.policy(out);
+        this.#policy(ctx, out);
         return "policy";
       }
     }
@@ -63,10 +71,19 @@ export class StochSwitchDep implements Exploration {
     return "dep";
   }
 
+  #policy(ctx: StepContext, out: Float64Array): void {
+    if (this.#noise) this.#noise.act(ctx, out);
+    else ctx.policy(out);
+  }
+
   state(): Record<string, number | number[]> {
-    return { sinceSwitch: this.#sinceSwitch, interventions: this.#interventions, policyDraws: this.#policyDraws, rng: Array.from(this.#rng.getState()) };
+    const own = { sinceSwitch: this.#sinceSwitch, interventions: this.#interventions, policyDraws: this.#policyDraws, rng: Array.from(this.#rng.getState()) };
+    if (!this.#noise) return own;
+    const noise = Object.fromEntries(Object.entries(this.#noise.state()).map(([k, v]) => [`noise_${k}`, v]));
+    return { ...own, ...noise };
   }
   load(state: Record<string, number | number[]>): void {
+    if (this.#noise) this.#noise.load(Object.fromEntries(Object.entries(state).filter(([k]) => k.startsWith("noise_")).map(([k, v]) => [k.slice("noise_".length), v])));
     this.#sinceSwitch = Number(state.sinceSwitch ?? 500);
     this.#interventions = Number(state.interventions ?? 0);
     this.#policyDraws = Number(state.policyDraws ?? 0);

@@ -50,6 +50,10 @@ export function createExploration(setup: ExplorationSetup): BuiltExploration {
   switch (setup.mode) {
     case "dep-rl":
       return { exploration: new StochSwitchDep(dep, setup.preTrainingSteps, proba, length, new Rng(setup.seed + 11)), dep, testEpisodeEvery: every };
+    case "dep-rl-ou": {
+      const noise = new OuNoise(setup.envs * setup.muscles, setup.ouCorrelationSteps ?? DEFAULT_OU_CORRELATION_STEPS, new Rng(setup.seed + 13));
+      return { exploration: new StochSwitchDep(dep, setup.preTrainingSteps, proba, length, new Rng(setup.seed + 11), noise), dep, testEpisodeEvery: every };
+    }
     case "det-switch":
       return { exploration: new DetSwitchDep(dep, setup.preTrainingSteps, length, p.rl_length ?? DEFAULT_SWITCH.rl_length), dep, testEpisodeEvery: Infinity };
     case "init-explore":
