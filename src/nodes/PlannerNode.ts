@@ -173,8 +173,9 @@ export class PlannerNode implements TendonNode {
           try {
             backend.loadModel(readModelMessage(m).state);
           } catch (err) {
-            if (!(err instanceof ModelMessageError)) throw err;
-            if (this.#badModelMessages++ === 0) node.log("error", `planner: ignoring ${LEARNER_TOPICS.model}: ${err.message}`);
+            // One line for the first bad message; planning goes on with the model it has.
+            const why = err instanceof ModelMessageError ? err.message : `unreadable message (${err instanceof Error ? err.message : String(err)})`;
+            if (this.#badModelMessages++ === 0) node.log("error", `planner: ignoring ${LEARNER_TOPICS.model}: ${why}`);
           }
         }),
       );
