@@ -187,17 +187,20 @@ for (const m of METHODS) {
 }
 
 const tests: string[] = ["| comparison | measure | difference of means | Welch t | df | p (two-sided) |", "| --- | --- | --- | --- | --- | --- |"];
-const dep = byMode.get("dep-rl")!;
-for (const other of METHODS.filter((m) => m.mode !== "dep-rl")) {
-  const runs = byMode.get(other.mode)!;
-  if (dep.length < 2 || runs.length < 2) continue;
+// DEP-RL against each other method; DEP-RL with OU policy noise against OU noise alone (what DEP adds to colored noise).
+const pairs: [string, string][] = [...METHODS.filter((m) => m.mode !== "dep-rl").map((m): [string, string] => ["dep-rl", m.mode]), ["dep-rl-ou", "rl-ou"]];
+const labelOf = (mode: string): string => (mode === "dep-rl" ? "DEP-RL" : METHODS.find((m) => m.mode === mode)!.label);
+for (const [a, b] of pairs) {
+  const ra = byMode.get(a as (typeof METHODS)[number]["mode"])!;
+  const rb = byMode.get(b as (typeof METHODS)[number]["mode"])!;
+  if (ra.length < 2 || rb.length < 2) continue;
   for (const [name, f] of [
     ["final test return", (r: RunResult) => tail(r.curve, "testReturn")],
     ["final test success", (r: RunResult) => tail(r.curve, "testSuccess")],
     ["mean test return over the run", (r: RunResult) => auc(r.curve)],
   ] as const) {
-    const w = welchTTest(dep.map(f), runs.map(f));
-    tests.push(`| DEP-RL − ${other.label} | ${name} | ${w.meanDiff.toFixed(3)} | ${w.t.toFixed(2)} | ${w.df.toFixed(1)} | ${fmtP(w.p)} |`);
+    const w = welchTTest(ra.map(f), rb.map(f));
+    tests.push(`| ${labelOf(a)} − ${labelOf(b)} | ${name} | ${w.meanDiff.toFixed(3)} | ${w.t.toFixed(2)} | ${w.df.toFixed(1)} | ${fmtP(w.p)} |`);
   }
 }
 
@@ -256,7 +259,7 @@ ${jobs} runs at a time under \`nice -n ${niceness}\`, ${Number.isFinite(wall) ? 
 
 ${table.join("\n")}
 
-Welch t-tests (DEP-RL against each noise baseline, per-seed values):
+Welch t-tests (DEP-RL against each other method, and DEP-RL with OU policy noise against OU noise alone; per-seed values):
 
 ${tests.join("\n")}
 
