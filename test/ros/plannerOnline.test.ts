@@ -54,7 +54,7 @@ describe("planner node: free play with the world model learned online", function
   });
   after(() => fs.rmSync(dir, { recursive: true, force: true }));
 
-  it("rows: each step completes the previous one with the command applied since; gaps and non-finite values break the chain", () => {
+  it("rows: each step completes the previous one with the command applied since; non-finite values break the chain", () => {
     const blocks: Float64Array[] = [];
     const w = new TransitionRowWriter({ observationSize: 2, actionSize: 1, block: 2, stream: 3, onBlock: (n, data) => blocks.push(data.slice(0, n * 10)) });
     const at = transitionOffsets(2, 1);
@@ -62,8 +62,6 @@ describe("planner node: free play with the world model learned online", function
     w.step([3, 4], [0.5]); // row 1: [1,2] --0.5--> [3,4]
     w.step([5, 6], undefined); // no action known: no row
     w.step([7, 8], [0.25]); // row 2: [5,6] --0.25--> [7,8]: block full
-    w.gap();
-    w.step([9, 10], [0.1]); // after a gap: no row
     w.step([Number.NaN, 0], [0.1]); // not finite: no row, chain broken
     w.step([11, 12], [0.2]); // no row (the chain was broken)
     w.step([13, 14], [Number.POSITIVE_INFINITY]); // action not finite: no row

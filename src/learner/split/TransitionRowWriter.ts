@@ -2,8 +2,8 @@
  * Transition rows (messages.ts) from a stream of observations and the actions applied between
  * them, `block` rows at a time: what a node that is not a policy (the planner node, learning its
  * world model online) sends to a learner on /transitions. Step k's observation completes the row
- * that began at step k − 1 with the action applied since; `gap()` starts afresh (no row spans a
- * gap). No allocation per step: rows are written into one preallocated block, handed to `onBlock`
+ * that began at step k − 1 with the action applied since; a non-finite observation breaks the chain
+ * (no row spans it). No allocation per step: rows are written into one preallocated block, handed to `onBlock`
  * (which must copy what it keeps, e.g. with transitionRowsMessage) when full or on `flush()`.
  *
  * Rows carry reward 0, no reset or termination, the writer's stream and flags 0: a body without
@@ -73,11 +73,6 @@ export class TransitionRowWriter {
     }
     for (let i = 0; i < O; i++) this.#prev[i] = observation[i];
     this.#hasPrev = true;
-  }
-
-  /** The next step begins a new chain. */
-  gap(): void {
-    this.#hasPrev = false;
   }
 
   /** Hands the rows written since the last block to `onBlock` (nothing when there are none). */
